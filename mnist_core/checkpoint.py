@@ -1,0 +1,104 @@
+"""The only code that reads or writes .pt files.
+
+A checkpoint is a plain dict {format, state_dict, model, config, history, metrics, versions,
+created_at}: saved atomically (temp file + rename) and loaded with `weights_only=True`, so a
+pickled object is refused. Unknown model names and mismatched shapes are refused too.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from .models import UnknownModelError, count_parameters, create_model
+
+FORMAT = "mnist_core.checkpoint/1"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint cannot be used; the message says which file and why."""
+
+
+@dataclass
+class Checkpoint:
+    model_name: str
+    state_dict: dict
+    config: dict = field(default_factory=dict)
+    history: list = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+    created_at: str = ""
+    path: Path | None = None
+
+    def build_model(self) -> nn.Module:
+        """The registered architecture with these weights, in eval mode."""
+        try:
+            model = create_model(self.model_name)
+        except UnknownModelError as error:
+            raise CheckpointError(f"{self.path}: {error}") from None
+        try:
+            model.load_state_dict(self.state_dict, strict=True)
+        except RuntimeError as error:
+            first_line = str(error).strip().splitlines()[0]
+            raise CheckpointError(f"{self.path}: weights do not fit model {self.model_name!r}: {first_line}") from None
+        return model.eval()
+
+
+def library_versions() -> dict:
+    import torchvision
+    return {"torch": str(torch.__version__), "torchvision": str(torchvision.__version__),
+            "python": platform.python_version()}
+
+
+def save_checkpoint(path: Path | str, model: nn.Module, model_name: str, config: dict | None = None,
+                    history: list | None = None, metrics: dict | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state_dict = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
+    payload = {
+        "format": FORMAT, "model": model_name, "state_dict": state_dict,
+        "config": config or {}, "history": history or [],
+        "metrics": {"params": count_parameters(model), **(metrics or {})},
+        "versions": library_versions(),
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(descriptor)
+    try:
+        torch.save(payload, temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return path
+
+
+def load_checkpoint(path: Path | str) -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - torch raises many types for bad files
+        reason = "it contains pickled Python objects, which are refused" if "weights_only" in str(error) \
+            else f"not a readable checkpoint ({type(error).__name__})"
+        raise CheckpointError(f"cannot load {path}: {reason}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"cannot load {path}: not an mnist_core checkpoint (format {FORMAT} expected)")
+    checkpoint = Checkpoint(model_name=payload["model"], state_dict=payload["state_dict"],
+                            config=payload.get("config", {}), history=payload.get("history", []),
+                            metrics=payload.get("metrics", {}), versions=payload.get("versions", {}),
+                            created_at=payload.get("created_at", ""), path=path)
+    checkpoint.build_model()  # refuse unknown names and mismatched shapes now, not later
+    return checkpoint
+
+
+def load_model(path: Path | str) -> tuple[nn.Module, Checkpoint]:
+    checkpoint = load_checkpoint(path)
+    return checkpoint.build_model(), checkpoint

@@ -1,0 +1,154 @@
+"""Command line: python -m mnist_core {models, train, evaluate, predict, pretrain}.
+
+Errors a user can fix (missing data, bad settings, bad checkpoints) print one line and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .checkpoint import CheckpointError, load_model, save_checkpoint
+from .config import ConfigError
+from .data import DatasetError, load_mnist
+from .models import UnknownModelError, count_parameters, create_model, list_models, model_info
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mnist_core", description=__doc__.splitlines()[0])
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    models = verbs.add_parser("models", help="list the registered architectures")
+    models.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+
+    train = verbs.add_parser("train", help="train a model with its write-up's recipe")
+    train.add_argument("--model", required=True, help=f"architecture name ({', '.join(list_models())})")
+    train.add_argument("--recipe", help="recipe name (default: the model's write-up's)")
+    train.add_argument("--epochs", type=int, help="number of epochs (default: the recipe's)")
+    train.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
+    train.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
+    train.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
+    train.add_argument("--limit", type=int,
+                       help="dry run: use only N training images and N validation/test images")
+    train.add_argument("--out", type=Path, help="checkpoint path (default: runs/<model>.pt)")
+
+    evaluate = verbs.add_parser("evaluate", help="evaluate a checkpoint on the 10k test set")
+    evaluate.add_argument("--checkpoint", type=Path, required=True, help="path to a .pt checkpoint")
+    evaluate.add_argument("--json", action="store_true", help="print JSON (accuracy as a fraction)")
+    evaluate.add_argument("--limit", type=int, help="evaluate only the first N test images")
+
+    predict = verbs.add_parser("predict", help="classify a PNG/JPEG of one handwritten digit")
+    predict.add_argument("--checkpoint", type=Path, required=True, help="path to a .pt checkpoint")
+    predict.add_argument("image", type=Path, help="image file (any size, either polarity)")
+    predict.add_argument("--json", action="store_true", help="print JSON with prediction and probabilities")
+
+    pretrain = verbs.add_parser("pretrain", help="(re)build checkpoints/<model>.pt/.json for every model")
+    pretrain.add_argument("--models", nargs="*", help="only these models (default: all registered)")
+    pretrain.add_argument("--force", action="store_true", help="retrain even if the files exist")
+    pretrain.add_argument("--out", type=Path, help="output directory (default: checkpoints/)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return VERBS[args.verb](args)
+    except (DatasetError, ConfigError, CheckpointError, UnknownModelError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_models(args) -> int:
+    rows = []
+    for name in list_models():
+        info = model_info(name)
+        rows.append({**info.to_dict(), "params": count_parameters(create_model(name)),
+                     "declared_params": info.params})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{'name':<15} {'write-up':>8} {'params':>9} {'reported':>9}  description")
+    for row in rows:
+        reported = f"{row['reported_accuracy']:.2f}%" if row["reported_accuracy"] else "-"
+        print(f"{row['name']:<15} {row['source']:>8} {row['params']:>9,} {reported:>9}  {row['description']}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .callbacks import ProgressPrinter
+    from .recipes import default_config
+    from .train import fit
+
+    config = default_config(args.model, args.recipe, epochs=args.epochs, seed=args.seed,
+                            batch_size=args.batch_size, lr=args.lr, limit=args.limit,
+                            eval_limit=args.limit)
+    state = fit(config, load_mnist(validation_size=config.validation_size), callbacks=[ProgressPrinter()])
+    out = args.out or Path("runs") / f"{args.model}.pt"
+    if state.history:
+        final = state.history[-1]
+        save_checkpoint(out, state.model, args.model, config.to_dict(), state.history,
+                        {"status": state.status, "final_test_acc": final["test_acc"]})
+        print(f"saved {out}", file=sys.stderr)
+    return 0 if state.status != "failed" else 1
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate import evaluate
+
+    model, checkpoint = load_model(args.checkpoint)
+    data = load_mnist()
+    report = evaluate(model, data.test.head(args.limit))
+    if args.json:
+        result = report.to_dict()
+        result.update(model=checkpoint.model_name, checkpoint=str(args.checkpoint),
+                      misclassified_count=len(report.misclassified))
+        result.pop("misclassified")
+        print(json.dumps(result))
+    else:
+        print(f"{checkpoint.model_name}: test accuracy {100 * report.accuracy:.2f}% "
+              f"({report.count - len(report.misclassified)}/{report.count}), loss {report.loss:.4f}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .predict import predict_file
+
+    model, checkpoint = load_model(args.checkpoint)
+    result = predict_file(model, args.image)
+    if args.json:
+        print(json.dumps(result))
+    elif result["prediction"] is None:
+        print("no digit found in the image")
+    else:
+        print(f"{result['prediction']} (confidence {100 * result['confidence']:.1f}%)")
+    return 0
+
+
+def cmd_pretrain(args) -> int:
+    from .callbacks import ProgressPrinter
+    from .pretrained import CHECKPOINT_DIR, publish
+
+    out = args.out or CHECKPOINT_DIR
+    names = args.models or list_models()
+    for name in names:
+        model_info(name)  # unknown names fail before any training
+    data = None
+    for position, name in enumerate(names, 1):
+        if not args.force and (out / f"{name}.pt").exists() and (out / f"{name}.json").exists():
+            print(f"[{position}/{len(names)}] {name}: present, skipped (--force retrains)", file=sys.stderr)
+            continue
+        print(f"[{position}/{len(names)}] {name}", file=sys.stderr, flush=True)
+        data = data or load_mnist()
+        record = publish(name, out, data, callbacks=[ProgressPrinter()])
+        summary = record["summary"]
+        print(f"[{position}/{len(names)}] {name}: final test {summary['final_test_acc']:.2f}% "
+              f"in {summary['wall_seconds']:.0f}s", file=sys.stderr, flush=True)
+    return 0
+
+
+VERBS = {"models": cmd_models, "train": cmd_train, "evaluate": cmd_evaluate,
+         "predict": cmd_predict, "pretrain": cmd_pretrain}

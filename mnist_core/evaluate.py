@@ -1,0 +1,88 @@
+"""Inference apart from metrics: logits are computed once, every metric is derived from them.
+
+Accuracies here are fractions (0..1); the training history shows percentages.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .data import Split
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 1000,
+                   device: torch.device | str | None = None) -> torch.Tensor:
+    """(N, 10) scores on the CPU, model in eval mode (restored afterwards)."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    outputs = [model(images[start:start + batch_size].to(device)).float().cpu()
+               for start in range(0, len(images), batch_size)]
+    model.train(was_training)
+    return torch.cat(outputs) if outputs else torch.empty(0, 10)
+
+
+def loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy (fraction). Works for logits and log-probabilities alike."""
+    if len(labels) == 0:
+        return float("nan"), float("nan")
+    loss = F.cross_entropy(logits, labels).item()
+    accuracy = (logits.argmax(1) == labels).float().mean().item()
+    return loss, accuracy
+
+
+def confusion_matrix(predictions: torch.Tensor, labels: torch.Tensor, classes: int = 10) -> torch.Tensor:
+    """(classes, classes) counts; rows are true labels, columns predictions."""
+    flat = labels * classes + predictions
+    return torch.bincount(flat, minlength=classes * classes).reshape(classes, classes)
+
+
+def per_class_report(confusion: torch.Tensor) -> list[dict]:
+    true_positive = confusion.diag().double()
+    predicted = confusion.sum(0).double()
+    support = confusion.sum(1).double()
+    precision = torch.where(predicted > 0, true_positive / predicted.clamp(min=1), torch.zeros_like(predicted))
+    recall = torch.where(support > 0, true_positive / support.clamp(min=1), torch.zeros_like(support))
+    denominator = precision + recall
+    f1 = torch.where(denominator > 0, 2 * precision * recall / denominator.clamp(min=1e-12), torch.zeros_like(denominator))
+    return [{"digit": digit, "precision": precision[digit].item(), "recall": recall[digit].item(),
+             "f1": f1[digit].item(), "support": int(support[digit].item())}
+            for digit in range(len(confusion))]
+
+
+def misclassified(logits: torch.Tensor, labels: torch.Tensor) -> list[dict]:
+    """Every wrong prediction: index, true, predicted, confidence (softmax of the prediction)."""
+    probabilities = F.softmax(logits, dim=1)
+    confidence, predictions = probabilities.max(1)
+    wrong = (predictions != labels).nonzero().flatten()
+    return [{"index": int(i), "true": int(labels[i]), "predicted": int(predictions[i]),
+             "confidence": float(confidence[i])} for i in wrong]
+
+
+@dataclass
+class EvalReport:
+    accuracy: float  # fraction
+    loss: float
+    count: int
+    confusion_matrix: list[list[int]]
+    per_class: list[dict]
+    misclassified: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def report_from_logits(logits: torch.Tensor, labels: torch.Tensor) -> EvalReport:
+    loss, accuracy = loss_and_accuracy(logits, labels)
+    confusion = confusion_matrix(logits.argmax(1), labels)
+    return EvalReport(accuracy=accuracy, loss=loss, count=len(labels),
+                      confusion_matrix=confusion.tolist(), per_class=per_class_report(confusion),
+                      misclassified=misclassified(logits, labels))
+
+
+def evaluate(model: nn.Module, split: Split, batch_size: int = 1000) -> EvalReport:
+    return report_from_logits(predict_logits(model, split.images, batch_size), split.labels)
