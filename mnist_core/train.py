@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from .augment import augment_from_config
 from .callbacks import Callback, EarlyStopAtAccuracy
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
 from .data import MNIST, Split, load_mnist
 from .devices import pick_device
 from .evaluate import loss_and_accuracy, predict_logits
@@ -73,6 +73,9 @@ def make_scheduler(optimizer, config: TrainConfig, batches_per_epoch: int):
     if config.scheduler == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, config.step_size, config.gamma), False
     if config.scheduler == "onecycle":
+        if config.pct_start * total <= 1 or (1 - config.pct_start) * total <= 1:
+            raise ConfigError(f"pct_start: onecycle needs more than one batch in each phase; "
+                              f"{total} batches in all with pct_start {config.pct_start}")
         return torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=config.max_lr or config.lr, total_steps=total,
             pct_start=config.pct_start), True

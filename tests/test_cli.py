@@ -1,0 +1,63 @@
+"""The CLI end to end in a subprocess (tiny dry run), and its --json outputs."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mnist_core import data as mnist_data
+from mnist_core.models import list_models
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args):
+    result = subprocess.run([sys.executable, "-m", "mnist_core", *args], cwd=ROOT, env=os.environ.copy(),
+                            capture_output=True, text=True, timeout=120)
+    return result
+
+
+def test_models_json_lists_the_registry():
+    result = cli("models", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [row["name"] for row in rows] == list_models()
+    for row in rows:
+        assert {"name", "source", "params", "reported_accuracy"} <= set(row)
+    assert {row["name"]: row["params"] for row in rows}["seed001_iter4"] == 7904
+
+
+def test_train_evaluate_predict_dry_run(tmp_path):
+    checkpoint = tmp_path / "tiny.pt"
+    trained = cli("train", "--model", "seed001_iter3", "--epochs", "1", "--limit", "256",
+                  "--out", str(checkpoint))
+    assert trained.returncode == 0, trained.stderr
+    assert "epoch   1/1" in trained.stderr and checkpoint.exists()
+
+    evaluated = cli("evaluate", "--checkpoint", str(checkpoint), "--json", "--limit", "500")
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(evaluated.stdout)
+    assert 0.0 <= report["accuracy"] <= 1.0 and report["loss"] > 0
+    matrix = np.array(report["confusion_matrix"])
+    assert matrix.shape == (10, 10) and matrix.sum() == 500
+
+    digit = 255 - mnist_data.test_images_uint8()[0].numpy()  # dark ink on light paper, then enlarged
+    Image.fromarray(digit).resize((140, 140)).save(tmp_path / "digit.png")
+    predicted = cli("predict", "--checkpoint", str(checkpoint), str(tmp_path / "digit.png"), "--json")
+    assert predicted.returncode == 0, predicted.stderr
+    answer = json.loads(predicted.stdout)
+    assert answer["prediction"] in range(10)
+    assert abs(sum(answer["probabilities"]) - 1.0) < 1e-4 and len(answer["probabilities"]) == 10
+
+
+def test_user_errors_exit_2_without_traceback(tmp_path):
+    (tmp_path / "bad.pt").write_bytes(b"junk")
+    for args in (["evaluate", "--checkpoint", str(tmp_path / "bad.pt")],
+                 ["train", "--model", "nope"],
+                 ["train", "--model", "seed000", "--epochs", "0"]):
+        result = cli(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr and result.stderr.startswith("error:")

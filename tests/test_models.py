@@ -1,0 +1,51 @@
+"""Every registered model, tested through the registry (a new model is tested for free)."""
+import pytest
+import torch
+
+from mnist_core.models import count_parameters, create_model, list_models, model_info
+from mnist_core.models.registry import UnknownModelError
+from mnist_core.recipes import get_recipe
+
+EXACT_COUNTS = {"seed000": 24_552, "seed001_iter1": 194_884, "seed001_iter2": 10_790,
+                "seed001_iter3": 10_970, "seed001_iter4": 7_904, "seed002": 19_578}
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_forward_backward_and_parameter_count(name):
+    torch.manual_seed(0)
+    model = create_model(name)
+    output = model(torch.randn(3, 1, 28, 28))
+    assert output.shape == (3, 10)
+    assert torch.isfinite(output).all()
+    output.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    info = model_info(name)
+    if info.params is not None:
+        assert count_parameters(model) == info.params
+    if info.max_params is not None:
+        assert count_parameters(model) < info.max_params
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_metadata_is_complete(name):
+    info = model_info(name)
+    assert info.source and info.description and info.reported_on is not None
+    assert create_model(name).__doc__ or info.factory.__doc__ or info.description
+    get_recipe(info.recipe)  # the default recipe exists
+
+
+def test_the_write_ups_exact_counts_are_registered():
+    for name, params in EXACT_COUNTS.items():
+        assert model_info(name).params == params
+        assert count_parameters(create_model(name)) == params
+
+
+def test_frontier_models_stay_under_5000_parameters():
+    for name in list_models():
+        if model_info(name).source == "own":
+            assert count_parameters(create_model(name)) < 5000
+
+
+def test_unknown_model_lists_the_known_ones():
+    with pytest.raises(UnknownModelError, match="seed002"):
+        create_model("resnet9000")
