@@ -72,6 +72,7 @@ def save_checkpoint(path: Path | str, model: nn.Module, model_name: str, config:
     os.close(descriptor)
     try:
         torch.save(payload, temporary)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; checkpoints are shared files
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

@@ -39,3 +39,16 @@ def read_image(path: Path) -> np.ndarray:
 
 def predict_file(model: nn.Module, path: Path) -> dict:
     return predict_array(model, read_image(Path(path)))
+
+
+def classify_with_models(models: dict[str, nn.Module], image: np.ndarray) -> tuple[Preprocessed | None, list[dict]]:
+    """Preprocess once, then every model: [{model, prediction, confidence, probabilities}]."""
+    prepared = preprocess(image)
+    if prepared is None:
+        return None, []
+    rows = []
+    for name, model in models.items():
+        probs = probabilities(model, prepared)
+        best = int(np.argmax(probs))
+        rows.append({"model": name, "prediction": best, "confidence": probs[best], "probabilities": probs})
+    return prepared, rows
