@@ -1,8 +1,8 @@
 """The MNIST iteration lab: the router. Pages live in pages/ and only call mnist_core."""
 import streamlit as st
 
-st.set_page_config(page_title="MNIST iteration lab", page_icon="✏️", layout="wide")
+st.set_page_config(page_title="MNIST iteration lab", page_icon=":material/draw:", layout="wide")
 st.navigation([
-    st.Page("pages/draw.py", title="Draw", icon="✏️", default=True),
-    st.Page("pages/evaluate.py", title="Evaluate", icon="🔍"),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
 ]).run()

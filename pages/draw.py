@@ -20,7 +20,7 @@ def canvas_image(stroke_width: int):
 
 
 def render() -> None:
-    st.title("✏️ Draw a digit")
+    st.title("Draw a digit")
     st.caption("White ink on black, like MNIST. Every shipped iteration reads your digit.")
     choices = ui.checkpoint_choices()
     if not choices:
@@ -30,7 +30,7 @@ def render() -> None:
     with left:
         stroke = st.slider("Stroke width", 8, 40, 20, help="MNIST strokes are about 2-3 px of 28")
         image = canvas_image(stroke)
-        if st.button("Clear", icon="🧹"):
+        if st.button("Clear", icon=":material/delete:"):
             st.session_state.canvas_version += 1
             st.session_state.pop(INJECTED, None)
             st.rerun()
@@ -45,7 +45,7 @@ def render() -> None:
         chosen = next(row for row in rows if row["model"] == label.split(" ")[0])
         top, preview = st.columns([1, 1])
         top.metric(f"Prediction ({chosen['model']})", str(chosen["prediction"]),
-                   f"{100 * chosen['confidence']:.1f}% confident", delta_color="off")
+                   f"{100 * chosen['confidence']:.1f}% confident", delta_color="off", delta_arrow="off")
         preview.image(ui.upscale(prepared.image, 5), caption="What the model sees (28×28)")
         st.altair_chart(ui.probability_chart(chosen["probabilities"], chosen["prediction"]))
     st.subheader("Every iteration on your digit")
