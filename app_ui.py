@@ -15,6 +15,7 @@ from mnist_core.checkpoint import load_model
 from mnist_core.data import load_mnist, test_images_uint8
 from mnist_core.evaluate import evaluate
 from mnist_core.pretrained import CHECKPOINT_DIR, read_records
+from mnist_core.runs import list_runs, run_record, start_run
 
 DIGITS = list(range(10))
 
@@ -25,11 +26,33 @@ def shipped_records(directory: str = str(CHECKPOINT_DIR)) -> list[dict]:
     return read_records(Path(directory))
 
 
-def checkpoint_choices() -> dict[str, str]:
-    """Label -> .pt path for every shipped checkpoint, best final test accuracy first."""
+def checkpoint_choices(include_runs: bool = False) -> dict[str, str]:
+    """Label -> .pt path for every shipped checkpoint (best final test accuracy first), then runs."""
     records = sorted(shipped_records(), key=lambda r: -r["summary"]["final_test_acc"])
-    return {f"{r['stem']} ({r['summary']['final_test_acc']:.2f}%)": str(CHECKPOINT_DIR / f"{r['stem']}.pt")
-            for r in records}
+    choices = {f"{r['stem']} ({r['summary']['final_test_acc']:.2f}%)": str(CHECKPOINT_DIR / f"{r['stem']}.pt")
+               for r in records}
+    if include_runs:
+        for record in finished_run_records():
+            choices[f"{record['stem']} ({record['summary']['final_test_acc']:.2f}%)"] = record["weights"]
+    return choices
+
+
+def finished_run_records() -> list[dict]:
+    """Records of runs in the runs store that have weights (finished or stopped), newest first."""
+    records = []
+    for run in list_runs():
+        if run["status"].get("status") in ("finished", "stopped") and (run["folder"] / "model.pt").exists():
+            record = run_record(run["folder"])
+            if record["summary"] is not None:
+                records.append(record)
+    return records
+
+
+def all_records() -> dict[str, dict]:
+    """stem -> record for shipped checkpoints and finished runs (the Compare page's choices)."""
+    records = {r["stem"]: r for r in shipped_records()}
+    records.update({r["stem"]: r for r in finished_run_records()})
+    return records
 
 
 @st.cache_resource(show_spinner="Loading model…")
@@ -102,3 +125,35 @@ def image_grid(images: list[np.ndarray], captions: list[str], columns: int = 8) 
         cells = st.columns(columns)
         for cell, image, caption in zip(cells, images[start:start + columns], captions[start:start + columns]):
             cell.image(upscale(image, 3), caption=caption, width="stretch")
+
+
+def history_frame(records: dict[str, dict]) -> pd.DataFrame:
+    """Long table: one row per (model, epoch, split, metric) for curves."""
+    rows = []
+    for stem, record in records.items():
+        for row in record["history"]:
+            if row.get("partial"):
+                continue
+            for split in ("train", "val", "test"):
+                rows.append({"run": stem, "epoch": row["epoch"], "split": split,
+                             "accuracy": row[f"{split}_acc"], "loss": row[f"{split}_loss"]})
+    return pd.DataFrame(rows, columns=["run", "epoch", "split", "accuracy", "loss"])
+
+
+def curves_chart(frame: pd.DataFrame, metric: str, color: str = "run", dash: str = "split",
+                 height: int = 300) -> alt.Chart:
+    """Per-epoch curves with a clickable legend (click a name to highlight it)."""
+    legend = alt.selection_point(fields=[color], bind="legend")
+    scale = alt.Scale(zero=False) if metric == "accuracy" else alt.Scale(type="log")
+    return alt.Chart(frame, height=height).mark_line(point=True).encode(
+        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y(f"{metric}:Q", scale=scale, title=metric + (" (%)" if metric == "accuracy" else "")),
+        color=alt.Color(f"{color}:N"), strokeDash=alt.StrokeDash(f"{dash}:N"),
+        opacity=alt.condition(legend, alt.value(1.0), alt.value(0.15)),
+        tooltip=[color, dash, "epoch", alt.Tooltip(f"{metric}:Q", format=".4f")],
+    ).add_params(legend)
+
+
+def start_training(config):
+    """Start a background run on the cached dataset (RunBusyError if one is training)."""
+    return start_run(config, data=cached_mnist())

@@ -4,5 +4,7 @@ import streamlit as st
 st.set_page_config(page_title="MNIST iteration lab", page_icon=":material/draw:", layout="wide")
 st.navigation([
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
 ]).run()

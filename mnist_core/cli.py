@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     pretrain.add_argument("--models", nargs="*", help="only these models (default: all registered)")
     pretrain.add_argument("--force", action="store_true", help="retrain even if the files exist")
     pretrain.add_argument("--out", type=Path, help="output directory (default: checkpoints/)")
+
+    report = verbs.add_parser("report", help="print the reproduction table from checkpoints/*.json")
+    report.add_argument("--write-readme", action="store_true",
+                        help="also rewrite the table block in README.md")
     return parser
 
 
@@ -150,5 +154,17 @@ def cmd_pretrain(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .pretrained import CHECKPOINT_DIR, read_records
+    from .report import reproduction_table, update_readme
+
+    print(reproduction_table(read_records(CHECKPOINT_DIR)))
+    if args.write_readme:
+        readme = CHECKPOINT_DIR.parent / "README.md"
+        print(f"{readme}: {'updated' if update_readme(readme) else 'already up to date'}", file=sys.stderr)
+    return 0
+
+
 VERBS = {"models": cmd_models, "train": cmd_train, "evaluate": cmd_evaluate,
-         "predict": cmd_predict, "pretrain": cmd_pretrain}
+         "predict": cmd_predict, "pretrain": cmd_pretrain,
+         "report": cmd_report}

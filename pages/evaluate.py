@@ -14,7 +14,7 @@ def selected_cell(event) -> tuple[int, int] | None:
 
 def render() -> None:
     st.title("Evaluate a checkpoint")
-    choices = ui.checkpoint_choices()
+    choices = ui.checkpoint_choices(include_runs=True)
     if not choices:
         st.warning("No checkpoints found in checkpoints/. Train one: `python -m mnist_core pretrain`.")
         return

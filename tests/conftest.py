@@ -28,3 +28,8 @@ def tiny(mnist) -> MNIST:
     """256 training images, 200 validation and 200 test images: enough for a couple of batches."""
     return MNIST(train=mnist.train.head(256), validation=mnist.validation.head(200),
                  test=mnist.test.head(200), root=mnist.root)
+
+
+@pytest.fixture
+def tiny_data(tiny) -> MNIST:
+    return tiny

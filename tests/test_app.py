@@ -62,3 +62,38 @@ def test_evaluate_page_shows_metrics_and_mistakes():
     assert not app.exception
     captions = [c.value for c in app.caption]
     assert any("digits; showing" in c for c in captions)
+
+
+def test_train_page_runs_a_tiny_run_to_the_end(tmp_path, monkeypatch):
+    import time
+
+    from mnist_core import runs
+
+    monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
+    app = page("train").run()
+    assert not app.exception
+    assert any("parameters" in m.value for m in app.markdown)
+    inputs = {n.label: n for n in app.number_input}
+    inputs["Epochs"].set_value(1)
+    inputs["Training images (0 = all 55,000)"].set_value(256)
+    app.run()
+    next(b for b in app.button if b.label == "Start training").click().run()
+    assert not app.exception
+    deadline = time.time() + 90
+    while runs.active_run() is not None and time.time() < deadline:
+        time.sleep(0.2)
+    app.run()
+    assert not app.exception
+    listed = runs.list_runs(tmp_path)
+    assert len(listed) == 1 and listed[0]["status"]["status"] == "finished"
+    assert runs.read_jsonl(listed[0]["folder"] / "metrics.jsonl")
+    assert any("finished" in m.value for m in app.markdown)
+
+
+def test_compare_page_default_view_shows_write_up_001():
+    app = page("compare").run()
+    assert not app.exception
+    assert app.multiselect[0].value == [s for s in ["seed001_iter1", "seed001_iter2", "seed001_iter3",
+                                                    "seed001_iter4"] if (ROOT / "checkpoints" / f"{s}.pt").exists()]
+    table = app.dataframe[0].value
+    assert {"params", "final test acc (%)", "best test acc (%)", "size on disk (KiB)"} <= set(table.columns)
