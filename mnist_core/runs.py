@@ -75,9 +75,11 @@ def read_jsonl(path: Path) -> list[dict]:
 class RunRecorder(Callback):
     """Writes a run's files as the trainer's events arrive."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, refresh_seconds: float = 0.5) -> None:
         self.folder = folder
         self.started = time.time()
+        self.refresh_seconds = refresh_seconds  # the live view never waits longer than this
+        self.last_write = 0.0
 
     def status(self, state, **extra) -> dict:
         done = state.step
@@ -91,13 +93,15 @@ class RunRecorder(Callback):
                  "eta_s": (total - done) / rate if rate else None,
                  "updated_at": time.time(), "started_at": self.started, **extra}
         write_json(self.folder / "status.json", value)
+        self.last_write = time.time()
         return value
 
     def on_fit_start(self, state) -> None:
         self.status(state)
 
     def on_batch_end(self, state) -> None:
-        if state.step % state.config.log_every_batches == 0 or state.batch == state.batches_per_epoch:
+        due = time.time() - self.last_write >= self.refresh_seconds
+        if due or state.step % state.config.log_every_batches == 0 or state.batch == state.batches_per_epoch:
             with (self.folder / "batches.jsonl").open("a") as handle:
                 handle.write(json.dumps({"step": state.step, "epoch": state.epoch, "batch": state.batch,
                                          "loss": state.batch_loss}) + "\n")
