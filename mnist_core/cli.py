@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     pretrain.add_argument("--force", action="store_true", help="retrain even if the files exist")
     pretrain.add_argument("--out", type=Path, help="output directory (default: checkpoints/)")
 
+    bench = verbs.add_parser("bench", help="speed: the write-ups' pipeline vs ours, eval time, latency")
+    bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    bench.add_argument("--batches", type=int, default=100, help="timed training batches per path")
+    bench.add_argument("--threads", type=int, help="torch threads (default 2, or OMP_NUM_THREADS)")
+
     report = verbs.add_parser("report", help="print the reproduction table from checkpoints/*.json")
     report.add_argument("--write-readme", action="store_true",
                         help="also rewrite the table block in README.md")
@@ -154,6 +159,14 @@ def cmd_pretrain(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from .bench import format_report, run_bench
+
+    result = run_bench(batches=args.batches, threads=args.threads)
+    print(json.dumps(result, indent=1) if args.json else format_report(result))
+    return 0
+
+
 def cmd_report(args) -> int:
     from .pretrained import CHECKPOINT_DIR, read_records
     from .report import reproduction_table, update_readme
@@ -167,4 +180,4 @@ def cmd_report(args) -> int:
 
 VERBS = {"models": cmd_models, "train": cmd_train, "evaluate": cmd_evaluate,
          "predict": cmd_predict, "pretrain": cmd_pretrain,
-         "report": cmd_report}
+         "report": cmd_report, "bench": cmd_bench}
