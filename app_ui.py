@@ -127,15 +127,18 @@ def image_grid(images: list[np.ndarray], captions: list[str], columns: int = 8) 
             cell.image(upscale(image, 3), caption=caption, width="stretch")
 
 
-def history_frame(records: dict[str, dict]) -> pd.DataFrame:
-    """Long table: one row per (model, epoch, split, metric) for curves."""
+def history_frame(records: dict[str, dict], include_partial: bool = False) -> pd.DataFrame:
+    """Long table: one row per (model, epoch, split, metric) for curves. A partial (stopped)
+    epoch is plotted at its fraction, e.g. 2.4, only when asked (the live view)."""
     rows = []
     for stem, record in records.items():
         for row in record["history"]:
-            if row.get("partial"):
+            if row.get("partial") and not include_partial:
                 continue
             for split in ("train", "val", "test"):
-                rows.append({"run": stem, "epoch": row["epoch"], "split": split,
+                epoch = row["epoch"] - 1 + row["batches"] / max(row.get("batches_per_epoch") or row["batches"], 1) \
+                    if row.get("partial") else row["epoch"]
+                rows.append({"run": stem, "epoch": epoch, "split": split,
                              "accuracy": row[f"{split}_acc"], "loss": row[f"{split}_loss"]})
     return pd.DataFrame(rows, columns=["run", "epoch", "split", "accuracy", "loss"])
 
@@ -146,7 +149,7 @@ def curves_chart(frame: pd.DataFrame, metric: str, color: str = "run", dash: str
     legend = alt.selection_point(fields=[color], bind="legend")
     scale = alt.Scale(zero=False) if metric == "accuracy" else alt.Scale(type="log")
     return alt.Chart(frame, height=height).mark_line(point=True).encode(
-        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format=".2~f")),
         y=alt.Y(f"{metric}:Q", scale=scale, title=metric + (" (%)" if metric == "accuracy" else "")),
         color=alt.Color(f"{color}:N"), strokeDash=alt.StrokeDash(f"{dash}:N"),
         opacity=alt.condition(legend, alt.value(1.0), alt.value(0.15)),

@@ -188,6 +188,7 @@ def record_epoch(state: TrainState, data: MNIST, loss_sum, correct, seen, train_
     partial = state.batch < state.batches_per_epoch
     state.history.append({
         "epoch": state.epoch, "partial": partial, "batches": state.batch,
+        "batches_per_epoch": state.batches_per_epoch,
         "train_loss": loss_sum / seen, "train_acc": 100.0 * correct / seen,
         "val_loss": val_loss, "val_acc": val_acc, "test_loss": test_loss, "test_acc": test_acc,
         "lr": state.lr, "seconds": time.perf_counter() - epoch_started,

@@ -92,7 +92,7 @@ def live_view() -> None:
     batches = read_jsonl(run["folder"] / "batches.jsonl")
     left, right = st.columns(2)
     if epochs:
-        frame = ui.history_frame({run["name"]: {"history": epochs}})
+        frame = ui.history_frame({run["name"]: {"history": epochs}}, include_partial=True)
         left.altair_chart(ui.curves_chart(frame, "accuracy", color="split", dash="run", height=260))
         left.altair_chart(ui.curves_chart(frame, "loss", color="split", dash="run", height=260))
     else:
