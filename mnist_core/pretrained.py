@@ -9,6 +9,8 @@ import json
 import time
 from pathlib import Path
 
+import torch
+
 from .callbacks import Callback
 from .checkpoint import library_versions, save_checkpoint
 from .config import TrainConfig
@@ -16,6 +18,7 @@ from .data import MNIST, Split, load_mnist
 from .evaluate import evaluate
 from .models import model_info
 from .recipes import default_config
+from .runs import write_json
 from .train import fit
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -28,8 +31,8 @@ def summarize(state, config: TrainConfig, data: MNIST, seconds: float) -> dict:
     final = complete[-1]
     best_test = max(complete, key=lambda row: row["test_acc"])
     best_val = next(row for row in complete if row["epoch"] == state.best_epoch)
-    all_train = Split(*(
-        __import__("torch").cat([getattr(data.train, f), getattr(data.validation, f)]) for f in ("images", "labels")))
+    all_train = Split(torch.cat([data.train.images, data.validation.images]),
+                      torch.cat([data.train.labels, data.validation.labels]))
     train_set = evaluate(state.model, all_train)
     return {
         "status": state.status, "reason": state.reason, "epochs": len(complete),
@@ -64,12 +67,6 @@ def publish(name: str, out_dir: Path = CHECKPOINT_DIR, data: MNIST | None = None
     record.pop("name")
     write_json(out_dir / f"{stem}.json", record)
     return record
-
-
-def write_json(path: Path, record: dict) -> None:
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(record, indent=1) + "\n")
-    temporary.replace(path)
 
 
 def read_records(directory: Path = CHECKPOINT_DIR) -> list[dict]:
