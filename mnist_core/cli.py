@@ -88,14 +88,23 @@ def cmd_models(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .callbacks import ProgressPrinter
+    import signal
+    import threading
+
+    from .callbacks import ProgressPrinter, StopOnEvent
     from .recipes import default_config
     from .train import fit
 
     config = default_config(args.model, args.recipe, epochs=args.epochs, seed=args.seed,
                             batch_size=args.batch_size, lr=args.lr, limit=args.limit,
                             eval_limit=args.limit)
-    state = fit(config, load_mnist(validation_size=config.validation_size), callbacks=[ProgressPrinter()])
+    data = load_mnist(validation_size=config.validation_size)
+    interrupted = threading.Event()  # Ctrl-C: finish the batch, keep and save what was done
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    try:
+        state = fit(config, data, callbacks=[ProgressPrinter(), StopOnEvent(interrupted, "interrupted (Ctrl-C)")])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     out = args.out or Path("runs") / f"{args.model}.pt"
     if state.history:
         final = state.history[-1]

@@ -61,3 +61,25 @@ def test_user_errors_exit_2_without_traceback(tmp_path):
         result = cli(*args)
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr and result.stderr.startswith("error:")
+
+
+def test_ctrl_c_stops_between_batches_and_saves_the_partial_run(tmp_path):
+    import signal
+    import time
+
+    checkpoint = tmp_path / "interrupted.pt"
+    process = subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--model", "seed001_iter2",
+                                "--epochs", "50", "--limit", "2000", "--batch-size", "16", "--out", str(checkpoint)],
+                               cwd=ROOT, env=os.environ.copy(), stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in process.stderr:  # wait until training has begun
+        lines.append(line)
+        if line.startswith("epoch"):
+            break
+    process.send_signal(signal.SIGINT)
+    rest = process.communicate(timeout=60)[1]
+    assert process.returncode == 0, rest
+    assert "stopped: interrupted (Ctrl-C)" in rest and checkpoint.exists()
+    from mnist_core.checkpoint import load_checkpoint
+    history = load_checkpoint(checkpoint).history
+    assert 1 <= len(history) < 50
