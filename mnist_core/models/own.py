@@ -7,29 +7,37 @@ import torch.nn.functional as F
 from .registry import register_model
 
 
-def conv_bn(cin: int, cout: int, kernel: int = 3) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+def conv_bn(cin: int, cout: int) -> list[nn.Module]:
+    """An unpadded 3x3 conv (each one grows the receptive field and shrinks the map by 2 px),
+    bias-free because BatchNorm supplies the shift."""
+    return [nn.Conv2d(cin, cout, 3, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
 
 class Frontier(nn.Module):
-    """Two 'same'-padded 3x3 pairs (8, 8 | 16, 16 channels) with a max-pool after each pair,
-    then a 1x1 conv to the 10 classes and global average pooling. Bias-free convs (BatchNorm
-    supplies the shift). 4,370 parameters."""
+    """Six unpadded 3x3 conv-BN-ReLU layers, 8-8-8 | max-pool | 12-12-12 channels, global
+    average pooling and a linear layer to the 10 classes: 4,930 parameters.
+
+    Why this shape (from a small search on this CPU, single seed, 15 epochs): depth buys more
+    than width here. Unpadded convs give a receptive field of 20 px at the 5x5 map before
+    pooling (the digit's 20x20 box) and cost fewer FLOPs than 'same' padding; a first version with
+    padded 8-8 | 16-16 pairs and a 1x1 head (4,370 params) stopped at 98.82%, the 8-8 | 12-12-16
+    variant (4,818) at 99.35%, and this one reached 99.52%."""
 
     def __init__(self) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            *conv_bn(1, 8), *conv_bn(8, 8), nn.MaxPool2d(2),  # (B, 8, 14, 14)
-            *conv_bn(8, 16), *conv_bn(16, 16), nn.MaxPool2d(2),  # (B, 16, 7, 7)
-            nn.Conv2d(16, 10, 1),  # (B, 10, 7, 7)
+            *conv_bn(1, 8), *conv_bn(8, 8), *conv_bn(8, 8),  # (B, 8, 22, 22)
+            nn.MaxPool2d(2),  # (B, 8, 11, 11)
+            *conv_bn(8, 12), *conv_bn(12, 12), *conv_bn(12, 12),  # (B, 12, 5, 5)
         )
+        self.classifier = nn.Linear(12, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)  # logits (B, 10)
+        return self.classifier(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))  # logits
 
 
-@register_model(source="own", params=4_370, max_params=5_000, recipe="frontier",
-                description="Ours: 2 BN conv pairs (8-8, 16-16), 1x1 head, GAP; OneCycle + affine aug",
+@register_model(source="own", params=4_930, max_params=5_000, recipe="frontier",
+                description="Ours: 6 unpadded BN convs (8-8-8 | pool | 12-12-12), GAP, linear; OneCycle + affine aug",
                 reported_accuracy=None, reported_on="(our own: see the Performance section)")
 def frontier(**kwargs) -> nn.Module:
     return Frontier()
