@@ -12,6 +12,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULERS = ("none", "step", "onecycle", "cosine")
 LOSSES = ("cross_entropy", "nll")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16")
 
 
 class ConfigError(ValueError):
@@ -50,6 +51,7 @@ class TrainConfig:
     eval_batch_size: int = 1000
     device: str = "auto"
     channels_last: bool = False  # memory format; can speed up convs on CPU
+    precision: str = "fp32"  # "bf16": forward under bfloat16 autocast (weights, loss, updates stay fp32)
     log_every_batches: int = 20  # how often batch-level callbacks get a "log" flag
     extra: dict = field(default_factory=dict)  # free-form notes carried with the run
 
@@ -66,6 +68,7 @@ class TrainConfig:
         _one_of(self, "scheduler", SCHEDULERS)
         _one_of(self, "loss", LOSSES)
         _one_of(self, "device", DEVICES)
+        _one_of(self, "precision", PRECISIONS)
         _finite_range(self, "lr", 0.0, 10.0, include_low=False)
         _finite_range(self, "momentum", 0.0, 1.0, include_high=False)
         _finite_range(self, "weight_decay", 0.0, 1.0)

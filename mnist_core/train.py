@@ -156,7 +156,9 @@ def run_epoch(state: TrainState, train: Split, data: MNIST, optimizer, batch_sch
         index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
         images = augment_from_config(train.images[index], config, generator)
         images, labels = prepare(images, config, device), train.labels[index].to(device)
-        output = model(images)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
+            output = model(images)
+        output = output.float()
         loss = compute_loss(output, labels, config)
         if not torch.isfinite(loss):
             state.status = "failed"

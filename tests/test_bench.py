@@ -16,7 +16,7 @@ def result():
 
 def test_run_bench_reports_every_figure(result):
     for key in ("baseline_images_per_s", "project_images_per_s", "speedup", "eval_10k_seconds",
-                "latency_ms_p50", "latency_ms_p95"):
+                "latency_ms_p50", "latency_ms_p95", "project_bf16_images_per_s", "speedup_bf16"):
         value = result[key]
         assert isinstance(value, float) and math.isfinite(value) and value > 0, key
     assert result["batches"] == 3 and result["eval_repeats"] == 1
@@ -24,7 +24,9 @@ def test_run_bench_reports_every_figure(result):
     assert result["latency_ms_p95"] >= result["latency_ms_p50"]
     assert result["threads"] == 1 and result["torch_version"] == torch.__version__
     assert isinstance(result["channels_last"], bool)
-    assert set(result["goals"]) == {"speedup", "eval_10k_seconds", "latency_ms_p50"}
+    assert result["speedup_bf16"] == pytest.approx(
+        result["project_bf16_images_per_s"] / result["baseline_bf16_pass_images_per_s"])
+    assert set(result["goals"]) == {"speedup", "speedup_bf16", "eval_10k_seconds", "latency_ms_p50"}
     assert result["goals"]["speedup"]["met"] == (result["speedup"] >= 3)
     assert result["goals"]["eval_10k_seconds"]["met"] == (result["eval_10k_seconds"] < 2)
     assert result["goals"]["latency_ms_p50"]["met"] == (result["latency_ms_p50"] < 2)
@@ -40,6 +42,7 @@ def test_format_report_shows_both_figures(result):
     assert f"{result['baseline_images_per_s']:,.0f}" in report
     assert f"{result['project_images_per_s']:,.0f}" in report
     assert f"{result['speedup']:.2f}x" in report
+    assert f"{result['speedup_bf16']:.2f}x" in report
     assert "baseline" in report and "project" in report
 
 

@@ -10,6 +10,7 @@ from mnist_core.recipes import default_config, get_recipe, list_recipes
     ("epochs", 0), ("batch_size", -1), ("lr", -0.1), ("lr", float("nan")), ("optimizer", "rmsprop"),
     ("scheduler", "warmup"), ("loss", "mse"), ("rotation", 400.0), ("momentum", 1.5),
     ("label_smoothing", 1.0), ("target_accuracy", 101.0), ("limit", 0), ("device", "tpu"),
+    ("precision", "fp16"),
 ])
 def test_invalid_values_are_rejected_naming_the_field(field, value):
     with pytest.raises(ConfigError, match=field):

@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from mnist_core.evaluate import report_from_logits
+from mnist_core.evaluate import predict_logits, report_from_logits
 
 
 def one_hot_logits(predictions, confidence_logit=5.0):
@@ -35,3 +35,18 @@ def test_loss_and_confidence_from_uniform_logits():
     report = report_from_logits(logits, torch.tensor([0, 1, 2, 3]))
     assert math.isclose(report.loss, math.log(10), rel_tol=1e-6)
     assert all(math.isclose(m["confidence"], 0.1, rel_tol=1e-5) for m in report.misclassified)
+
+
+def test_predict_logits_matches_a_plain_forward_and_leaves_the_model_alone():
+    from mnist_core.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model("seed003").train()
+    images = torch.randn(37, 1, 28, 28)
+    logits = predict_logits(model, images, batch_size=16)  # channels_last copy, 3 batches
+    assert model.training  # mode restored
+    assert all(p.is_contiguous() for p in model.parameters())  # the caller's weights untouched
+    model.eval()
+    with torch.no_grad():
+        expected = model(images)
+    assert torch.allclose(logits, expected, atol=1e-4)

@@ -92,3 +92,14 @@ def test_onecycle_on_too_few_batches_is_a_clear_error(tiny):
     from mnist_core.config import ConfigError
     with pytest.raises(ConfigError, match="pct_start"):
         fit(tiny_config(epochs=1, scheduler="onecycle"), tiny)  # 2 batches in all
+
+
+def test_bf16_autocast_trains_and_differs_from_fp32_only_slightly(tiny):
+    fp32 = fit(tiny_config(seed=3), tiny)
+    bf16 = fit(tiny_config(seed=3, precision="bf16"), tiny)
+    assert bf16.status == "finished" and bf16.config.precision == "bf16"
+    first32, first16 = fp32.history[0], bf16.history[0]
+    assert torch.isfinite(torch.tensor(first16["train_loss"]))
+    assert first16["train_loss"] != first32["train_loss"]  # the forward pass really ran in bf16
+    assert abs(first16["train_loss"] - first32["train_loss"]) < 0.05 * first32["train_loss"]
+    assert all(p.dtype == torch.float32 for p in bf16.model.parameters())  # weights stay fp32
