@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from PIL import Image  # noqa: E402
+from PIL import Image, ImageChops  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, stroke  # noqa: E402
@@ -23,6 +23,10 @@ def save_small(page, name: str, full_page: bool = True, width: int = 1000) -> No
     raw = DOCS / f"{name}.raw.png"
     page.screenshot(path=str(raw), full_page=full_page)
     image = Image.open(raw).convert("RGB")
+    main = image.crop((image.width // 4, 0, image.width, image.height))  # right of the sidebar
+    content = ImageChops.difference(main, Image.new("RGB", main.size, main.getpixel((main.width - 5, main.height - 5)))).getbbox()
+    if content:  # trim the empty page below the last element
+        image = image.crop((0, 0, image.width, min(image.height, content[3] + 40)))
     image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
     image.quantize(colors=128).save(DOCS / f"{name}.png", optimize=True)
     raw.unlink()
@@ -39,7 +43,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as runs, streamlit_server({"MNIST_RUNS": runs}) as url, \
             sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page = browser.new_page(viewport={"width": 1300, "height": 1700})
         page.goto(url)
         canvas = page.locator("canvas.upper-canvas")
         canvas.wait_for(timeout=60000)
