@@ -2,6 +2,7 @@
 time until the test accuracy first reaches a target at an epoch end.
 
     python scripts/frontier_seeds.py [--seeds 1 2 3] [--target 99.4] [--model frontier]
+    python scripts/frontier_seeds.py --table    # print the last results again
 
 Seed 1's run is shipped as checkpoints/<model>.pt/.json; every seed's summary and history go to
 checkpoints/<model>_seeds.json (read by the README's Performance section).
@@ -37,7 +38,12 @@ def main() -> int:
     parser.add_argument("--model", default="frontier", help="registered model with its default recipe")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="seeds to train")
     parser.add_argument("--target", type=float, default=99.4, help="test accuracy target (percent)")
+    parser.add_argument("--table", action="store_true",
+                        help="only print the table of the last results (checkpoints/<model>_seeds.json)")
     args = parser.parse_args()
+    if args.table:
+        print(seeds_table(json.loads((CHECKPOINT_DIR / f"{args.model}_seeds.json").read_text())))
+        return 0
     data = load_mnist()
     results = []
     for seed in args.seeds:
@@ -72,8 +78,12 @@ def seeds_table(report: dict) -> str:
         to_target = f"{r['seconds_to_target']:.0f} s (epoch {r['target_epoch']})" if r["seconds_to_target"] else "not reached"
         lines.append(f"| {r['seed']} | {r['final_test_acc']:.2f}% | {r['best_test_acc']:.2f}% ({r['best_test_epoch']}) "
                      f"| {r['epochs']} | {r['wall_seconds']:.0f} s | {to_target} |")
-    lines.append(f"| **mean** | **{report['mean_final_test_acc']:.2f}%** | | | | median "
-                 f"{report['median_seconds_to_target'] and round(report['median_seconds_to_target'])} s |")
+    reached = report["seeds_reaching_target"]
+    median = report["median_seconds_to_target"]
+    to_target = (f"{reached} of {len(report['seeds'])} seeds" +
+                 (f", median {median:.0f} s" if median is not None else ""))
+    mean_wall = statistics.mean(r["wall_seconds"] for r in report["seeds"])
+    lines.append(f"| **mean** | **{report['mean_final_test_acc']:.2f}%** | | | {mean_wall:.0f} s | {to_target} |")
     return "\n".join(lines)
 
 
