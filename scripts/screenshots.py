@@ -67,7 +67,7 @@ def main() -> int:
         page.get_by_role("button", name="Start training").click()
         page.wait_for_timeout(45000)  # a few epochs, so the curves have shape
         save_small(page, "train")
-        page.get_by_role("button", name="Stop", exact=True).click()
+        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
         browser.close()
     print("wrote", ", ".join(sorted(p.name for p in DOCS.glob("*.png"))))
     return 0

@@ -25,6 +25,11 @@ def app(runs_folder):
             browser.close()
 
 
+def stop_button(page):
+    """The page's Stop button (not the one in Streamlit's own "Running…" status widget)."""
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True)
+
+
 def set_number(page, label: str, value: int) -> None:
     field = page.get_by_label(label, exact=True)
     field.fill(str(value))
@@ -54,7 +59,7 @@ def start_small_run(page, url: str, runs_folder) -> str:
             page.wait_for_timeout(250)
             new = [run["name"] for run in runs.list_runs(runs_folder) if run["name"] not in before]
             if new:
-                page.get_by_role("button", name="Stop", exact=True).wait_for(timeout=30000)
+                stop_button(page).wait_for(timeout=30000)
                 return new[0]
     raise AssertionError("pressing Start training did not start a run")
 
@@ -80,7 +85,7 @@ def test_start_watch_charts_update_then_stop(app, runs_folder):
     assert len(distinct) >= 3, "the charts should update at least twice while the run trains"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "train_running.png"), full_page=True)
-    page.get_by_role("button", name="Stop", exact=True).click()
+    stop_button(page).click()
     page.get_by_text("Status: stopped").wait_for(timeout=90000)
     from mnist_core import runs
     (run,) = runs.list_runs(runs_folder)
@@ -99,12 +104,12 @@ def test_reload_mid_run_reattaches(app, runs_folder):
     assert page.url.endswith("/train")
     page.reload()
     page.get_by_role("heading", name=heading).wait_for(timeout=30000)  # re-attached after reload
-    page.get_by_role("button", name="Stop", exact=True).wait_for(timeout=30000)
+    stop_button(page).wait_for(timeout=30000)
     other = browser.new_page()  # a second visitor sees the same run and cannot start another
     other.goto(url)
     open_train_page(other)
     other.get_by_text("Training now:").wait_for(timeout=30000)
     other.get_by_role("button", name="Start training").click()
     other.get_by_text("is already training").wait_for(timeout=30000)
-    page.get_by_role("button", name="Stop", exact=True).click()
+    stop_button(page).click()
     page.get_by_text("Status: stopped").wait_for(timeout=90000)
