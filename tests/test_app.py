@@ -1,4 +1,5 @@
 """Every page through Streamlit's AppTest (no browser)."""
+import json
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,7 @@ def test_train_page_runs_a_tiny_run_to_the_end(tmp_path, monkeypatch):
     inputs = {n.label: n for n in app.number_input}
     inputs["Epochs"].set_value(1)
     inputs["Training images (0 = all 55,000)"].set_value(256)
+    next(r for r in app.radio if r.label == "Precision").set_value("bf16")
     app.run()
     next(b for b in app.button if b.label == "Start training").click().run()
     assert not app.exception
@@ -87,6 +89,7 @@ def test_train_page_runs_a_tiny_run_to_the_end(tmp_path, monkeypatch):
     listed = runs.list_runs(tmp_path)
     assert len(listed) == 1 and listed[0]["status"]["status"] == "finished"
     assert runs.read_jsonl(listed[0]["folder"] / "metrics.jsonl")
+    assert json.loads((listed[0]["folder"] / "config.json").read_text())["precision"] == "bf16"
     assert any("finished" in m.value for m in app.markdown)
 
 
