@@ -18,6 +18,21 @@ from mnist_core.pretrained import CHECKPOINT_DIR, read_records
 from mnist_core.runs import list_runs, run_record, start_run
 
 DIGITS = list(range(10))
+DEEP_LINK = "deep_link_page"  # session_state: the page a deep link asked for, for the router
+
+
+def route_through_router(page_file: str) -> None:
+    """Call first in every page. On a fresh server Streamlit runs a deep-linked page (/train)
+    straight from pages/, bypassing the router: that is its pages/-directory fallback, used until
+    some session has called st.navigation. Send such a run through the router once; the router
+    then forwards to the page that was asked for, with the app's own navigation."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without the fallback
+        return
+    if getattr(PagesManager, "uses_pages_directory", False) and Path(page_file).parent.name == "pages":
+        st.session_state[DEEP_LINK] = Path(page_file).stem
+        st.switch_page("streamlit_app.py")
 
 
 @st.cache_data(show_spinner=False)

@@ -2,9 +2,14 @@
 import streamlit as st
 
 st.set_page_config(page_title="MNIST iteration lab", page_icon=":material/draw:", layout="wide")
-st.navigation([
-    st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
-]).run()
+PAGES = {
+    "draw": st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+    "train": st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    "compare": st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    "evaluate": st.Page("pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
+}
+current = st.navigation(list(PAGES.values()))
+asked = st.session_state.pop("deep_link_page", None)  # set by app_ui.route_through_router
+if asked in PAGES and current.url_path != PAGES[asked].url_path:
+    st.switch_page(PAGES[asked])
+current.run()

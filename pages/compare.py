@@ -7,6 +7,8 @@ import app_ui as ui
 from mnist_core.pareto import pareto_front
 from mnist_core.summary import memory_estimate
 
+ui.route_through_router(__file__)
+
 DEFAULT = ["seed001_iter1", "seed001_iter2", "seed001_iter3", "seed001_iter4"]
 
 

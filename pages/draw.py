@@ -5,6 +5,8 @@ import streamlit as st
 import app_ui as ui
 from mnist_core.predict import classify_with_models
 
+ui.route_through_router(__file__)
+
 # Tests (and anyone scripting the page) may put an RGBA array here instead of drawing.
 INJECTED = "draw_injected_image"
 

@@ -4,6 +4,8 @@ import streamlit as st
 
 import app_ui as ui
 
+ui.route_through_router(__file__)
+
 
 def selected_cell(event) -> tuple[int, int] | None:
     points = (event or {}).get("selection", {}).get("cell", []) if event else []

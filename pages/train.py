@@ -11,6 +11,8 @@ from mnist_core.recipes import default_config, get_recipe, list_recipes
 from mnist_core.runs import RunBusyError, active_run, list_runs, metrics_csv, promote, read_jsonl, stop_active
 from mnist_core.summary import layer_summary
 
+ui.route_through_router(__file__)
+
 
 def settings_form():
     """Widgets -> TrainConfig (or None with an error shown)."""
