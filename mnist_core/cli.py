@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .checkpoint import CheckpointError, load_model, save_checkpoint
-from .config import ConfigError
+from .config import PRECISIONS, ConfigError
 from .data import DatasetError, load_mnist
 from .models import UnknownModelError, count_parameters, create_model, list_models, model_info
 
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
     train.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
     train.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
-    train.add_argument("--precision", choices=["fp32", "bf16"],
+    train.add_argument("--precision", choices=PRECISIONS,
                        help="bf16: forward pass under bfloat16 autocast, faster on CPUs with bf16 "
                             "instructions (default: the recipe's, fp32)")
     train.add_argument("--limit", type=int,

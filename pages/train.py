@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import app_ui as ui
-from mnist_core.config import ConfigError
+from mnist_core.config import PRECISIONS, ConfigError
 from mnist_core.models import count_parameters, create_model, list_models, model_info
 from mnist_core.pretrained import CHECKPOINT_DIR
 from mnist_core.recipes import default_config, get_recipe, list_recipes
@@ -32,7 +32,7 @@ def settings_form():
     translate = f.number_input("Shift (± fraction)", 0.0, 0.5, base.translate)
     scale = g.number_input("Zoom (± fraction)", 0.0, 0.9, base.scale)
     limit = h.number_input("Training images (0 = all 55,000)", 0, 55000, 0, step=1000)
-    precision = st.radio("Precision", ["fp32", "bf16"], horizontal=True, index=["fp32", "bf16"].index(base.precision),
+    precision = st.radio("Precision", PRECISIONS, horizontal=True, index=PRECISIONS.index(base.precision),
                          help="bf16: the forward pass under bfloat16 autocast (weights and updates stay "
                               "fp32). Faster on CPUs with bf16 instructions for the larger models; "
                               "see README, Performance.")

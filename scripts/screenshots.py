@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from PIL import Image, ImageChops  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, stroke  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, stop_button, streamlit_server, stroke  # noqa: E402
 
 DOCS = ROOT / "docs"
 
@@ -67,7 +67,7 @@ def main() -> int:
         page.get_by_role("button", name="Start training").click()
         page.wait_for_timeout(45000)  # a few epochs, so the curves have shape
         save_small(page, "train")
-        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
+        stop_button(page).click()
         browser.close()
     print("wrote", ", ".join(sorted(p.name for p in DOCS.glob("*.png"))))
     return 0

@@ -60,3 +60,8 @@ def stroke(page, box, points, steps: int = 4) -> None:
     for x, y in points[1:]:
         page.mouse.move(x0 + x, y0 + y, steps=steps)
     page.mouse.up()
+
+
+def stop_button(page):
+    """The Train page's Stop button (not the one in Streamlit's own "Running…" status widget)."""
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, stop_button, streamlit_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
@@ -23,11 +23,6 @@ def app(runs_folder):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             yield url, browser
             browser.close()
-
-
-def stop_button(page):
-    """The page's Stop button (not the one in Streamlit's own "Running…" status widget)."""
-    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True)
 
 
 def set_number(page, label: str, value: int) -> None:
