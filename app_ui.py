@@ -11,73 +11,81 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_core.checkpoint import load_model
+from mnist_core.checkpoint import CheckpointError, load_model
 from mnist_core.data import load_mnist, test_images_uint8
 from mnist_core.evaluate import evaluate
-from mnist_core.pretrained import CHECKPOINT_DIR, read_records
-from mnist_core.runs import list_runs, run_record, start_run
+from mnist_core.records import Record
+from mnist_core.runs import start_run, trained_models
 
 DIGITS = list(range(10))
-DEEP_LINK = "deep_link_page"  # session_state: the page a deep link asked for, for the router
 
 
-def route_through_router(page_file: str) -> None:
-    """Call first in every page. On a fresh server Streamlit runs a deep-linked page (/train)
-    straight from pages/, bypassing the router: that is its pages/-directory fallback, used until
-    some session has called st.navigation. Send such a run through the router once; the router
-    then forwards to the page that was asked for, with the app's own navigation."""
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a Streamlit without the fallback
-        return
-    if getattr(PagesManager, "uses_pages_directory", False) and Path(page_file).parent.name == "pages":
-        st.session_state[DEEP_LINK] = Path(page_file).stem
-        st.switch_page("streamlit_app.py")
+def _send_deep_links_through_router() -> None:
+    """Streamlit's one gap that needs a workaround, kept here (app_ui is imported by the router
+    and by every page, so this runs before any page body).
+
+    On a fresh server, Streamlit runs a deep-linked page (/train) straight from pages/ without the
+    router: its v1 "pages directory" fallback, on while the class flag
+    `PagesManager.uses_pages_directory` is true (until some session calls st.navigation). Turning
+    the flag off and rerunning sends that same URL through the router, which then shows the page
+    with the app's own navigation. tests/test_deep_link.py fails loudly if the flag disappears."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if PagesManager.uses_pages_directory and get_script_run_ctx(suppress_warning=True) is not None:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
-@st.cache_data(show_spinner=False)
-def shipped_records(directory: str = str(CHECKPOINT_DIR)) -> list[dict]:
-    """Summaries of the shipped checkpoints (the JSON beside each .pt)."""
-    return read_records(Path(directory))
+def checkpoint_records(include_runs: bool = False) -> dict[str, Record]:
+    """key -> Record of every loadable-looking trained model: shipped and promoted checkpoints
+    (best final test accuracy first), then, with include_runs, finished or stopped runs (newest
+    first). Files that cannot be read are skipped and shown as a note on the page."""
+    records, problems = trained_models(include_runs=include_runs)
+    show_problems(problems)
+    checkpoints = sorted((r for r in records if r.kind != "run"), key=lambda r: -r.summary.final_test_acc)
+    return {record.key: record for record in checkpoints + [r for r in records if r.kind == "run"]}
 
 
-def checkpoint_choices(include_runs: bool = False) -> dict[str, str]:
-    """Label -> .pt path for every shipped checkpoint (best final test accuracy first), then runs."""
-    records = sorted(shipped_records(), key=lambda r: -r["summary"]["final_test_acc"])
-    choices = {f"{r['stem']} ({r['summary']['final_test_acc']:.2f}%)": str(CHECKPOINT_DIR / f"{r['stem']}.pt")
-               for r in records}
-    if include_runs:
-        for record in finished_run_records():
-            choices[f"{record['stem']} ({record['summary']['final_test_acc']:.2f}%)"] = record["weights"]
-    return choices
+def show_problems(problems: list[str]) -> None:
+    if problems:
+        with st.expander(f"{len(problems)} file(s) skipped", icon=":material/warning:"):
+            for problem in problems:
+                st.caption(problem)
 
 
-def finished_run_records() -> list[dict]:
-    """Records of runs in the runs store that have weights (finished or stopped), newest first."""
-    records = []
-    for run in list_runs():
-        if run["status"].get("status") in ("finished", "stopped") and (run["folder"] / "model.pt").exists():
-            record = run_record(run["folder"])
-            if record["summary"] is not None:
-                records.append(record)
-    return records
+def record_label(records: dict[str, Record]):
+    """format_func for a chooser keyed by record key."""
+    return lambda key: records[key].label() if key in records else key
 
 
-def all_records() -> dict[str, dict]:
-    """stem -> record for shipped checkpoints and finished runs (the Compare page's choices)."""
-    records = {r["stem"]: r for r in shipped_records()}
-    records.update({r["stem"]: r for r in finished_run_records()})
-    return records
-
-
-@st.cache_resource(show_spinner="Loading model…")
-def cached_model(path: str, modified: float):
-    """(model, checkpoint); `modified` (the file's mtime) invalidates the cache on change."""
+@st.cache_resource(show_spinner="Loading model…", max_entries=64)
+def cached_model(path: str, modified: float, size: int):
+    """(model, checkpoint); the file's mtime and size invalidate the cache when it changes."""
     return load_model(path)
 
 
-def model_from(path: str):
-    return cached_model(path, Path(path).stat().st_mtime)
+def model_from(record: Record):
+    """(model, checkpoint), or raises CheckpointError with a one-line reason (also for a file
+    that disappeared since the page listed it)."""
+    path = record.weights_path
+    try:
+        stat = Path(path).stat()
+    except (OSError, TypeError):
+        raise CheckpointError(f"{record.key}: its weights file is gone ({path})") from None
+    return cached_model(path, stat.st_mtime, stat.st_size)
+
+
+def loadable_models(records: dict[str, Record]) -> dict[str, object]:
+    """key -> model for every record whose weights load; the others are listed in a note."""
+    models, problems = {}, []
+    for key, record in records.items():
+        try:
+            models[key] = model_from(record)[0]
+        except CheckpointError as error:
+            problems.append(f"{error} (skipped)")
+    show_problems(problems)
+    return models
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -90,14 +98,21 @@ def cached_test_images() -> np.ndarray:
     return test_images_uint8().numpy()
 
 
-@st.cache_data(show_spinner="Evaluating on the 10,000 test images…")
-def cached_evaluation(path: str, modified: float) -> dict:
-    model, _ = cached_model(path, modified)
+def test_labels(indices: list[int]) -> list[int]:
+    return cached_mnist().test.labels[list(indices)].tolist()
+
+
+@st.cache_data(show_spinner="Evaluating on the 10,000 test images…", max_entries=32)
+def cached_evaluation(path: str, modified: float, size: int) -> dict:
+    model, _ = cached_model(path, modified, size)
     return evaluate(model, cached_mnist().test).to_dict()
 
 
-def evaluation_of(path: str) -> dict:
-    return cached_evaluation(path, Path(path).stat().st_mtime)
+def evaluation_of(record: Record) -> dict:
+    """The test-set report of a record's weights; CheckpointError when they cannot be loaded."""
+    model_from(record)  # a clear CheckpointError first, if the file is gone or refused
+    stat = Path(record.weights_path).stat()
+    return cached_evaluation(record.weights_path, stat.st_mtime, stat.st_size)
 
 
 def upscale(image: np.ndarray, factor: int = 7) -> np.ndarray:
@@ -142,20 +157,24 @@ def image_grid(images: list[np.ndarray], captions: list[str], columns: int = 8) 
             cell.image(upscale(image, 3), caption=caption, width="stretch")
 
 
-def history_frame(records: dict[str, dict], include_partial: bool = False) -> pd.DataFrame:
-    """Long table: one row per (model, epoch, split, metric) for curves. A partial (stopped)
-    epoch is plotted at its fraction, e.g. 2.4, only when asked (the live view)."""
+def history_frame(histories: dict[str, list[dict]], include_partial: bool = False) -> pd.DataFrame:
+    """Long table: one row per (run, epoch, split) for curves, from key -> history rows. A partial
+    (stopped) epoch is plotted at its fraction, e.g. 2.4, only when asked."""
     rows = []
-    for stem, record in records.items():
-        for row in record["history"]:
+    for key, history in histories.items():
+        for row in history:
             if row.get("partial") and not include_partial:
                 continue
+            epoch = row["epoch"] - 1 + row["batches"] / max(row.get("batches_per_epoch") or row["batches"], 1) \
+                if row.get("partial") else row["epoch"]
             for split in ("train", "val", "test"):
-                epoch = row["epoch"] - 1 + row["batches"] / max(row.get("batches_per_epoch") or row["batches"], 1) \
-                    if row.get("partial") else row["epoch"]
-                rows.append({"run": stem, "epoch": epoch, "split": split,
-                             "accuracy": row[f"{split}_acc"], "loss": row[f"{split}_loss"]})
+                rows.append({"run": key, "epoch": epoch, "split": SPLIT_NAMES[split],
+                             "accuracy": row.get(f"{split}_acc"), "loss": row.get(f"{split}_loss")})
     return pd.DataFrame(rows, columns=["run", "epoch", "split", "accuracy", "loss"])
+
+
+SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
+SPLIT_COLOURS = alt.Scale(domain=["train", "validation", "test"], range=["#4c78a8", "#f58518", "#54a24b"])
 
 
 def curves_chart(frame: pd.DataFrame, metric: str, color: str = "run", dash: str = "split",
@@ -172,6 +191,67 @@ def curves_chart(frame: pd.DataFrame, metric: str, color: str = "run", dash: str
     ).add_params(legend)
 
 
+def live_curves_chart(frame: pd.DataFrame, metric: str, epochs: int, height: int = 240) -> alt.Chart:
+    """One run's train / validation / test curves in stable colours, x fixed to the planned epochs."""
+    scale = alt.Scale(zero=False) if metric == "accuracy" else alt.Scale(type="log")
+    return alt.Chart(frame, height=height, title=f"{metric} per epoch").mark_line(point=True).encode(
+        x=alt.X("epoch:Q", scale=alt.Scale(domain=[0, max(epochs, 1)]), axis=alt.Axis(tickMinStep=1, format="~f")),
+        y=alt.Y(f"{metric}:Q", scale=scale, title=metric + (" (%)" if metric == "accuracy" else "")),
+        color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=alt.Legend(orient="top", title=None)),
+        tooltip=["split", alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip(f"{metric}:Q", format=".4f")],
+    )
+
+
+def batch_loss_chart(batches: list[dict], total_steps: int, height: int = 240) -> alt.Chart:
+    """Raw batch loss (faint) with an exponential moving average over it, log scale."""
+    frame = pd.DataFrame(batches)[["step", "loss"]].dropna()
+    frame = frame[frame["loss"] > 0]
+    frame["smoothed"] = frame["loss"].ewm(alpha=0.1).mean()
+    x = alt.X("step:Q", title="batch", scale=alt.Scale(domain=[0, max(total_steps, 1)]))
+    base = alt.Chart(frame, height=height, title="batch loss (faint) and its moving average")
+    raw = base.mark_line(opacity=0.3, color="#999999").encode(x=x, y=alt.Y("loss:Q", scale=alt.Scale(type="log")))
+    smooth = base.mark_line(color="#e45756", strokeWidth=2).encode(x=x, y="smoothed:Q",
+                                                                     tooltip=["step", alt.Tooltip("smoothed:Q", format=".4f")])
+    return raw + smooth
+
+
+def lr_chart(schedule: list[dict], current_step: int | None, height: int = 160) -> alt.Chart:
+    """The planned learning-rate schedule; a rule marks where the run is now."""
+    frame = pd.DataFrame(schedule)
+    line = alt.Chart(frame, height=height, title="learning rate (planned)").mark_line(color="#4c78a8").encode(
+        x=alt.X("step:Q", title="batch"), y=alt.Y("lr:Q", title="learning rate"),
+        tooltip=["step", alt.Tooltip("lr:Q", format=".2e")])
+    if not current_step:
+        return line
+    rule = alt.Chart(pd.DataFrame({"step": [current_step]})).mark_rule(color="#e45756").encode(x="step:Q")
+    return line + rule
+
+
+def sample_grid_image(images: np.ndarray, labels: list[int], predictions: list[int] | None,
+                      columns: int = 12, factor: int = 3) -> np.ndarray:
+    """The live view's fixed test digits as one picture: each digit with a green (right) or red
+    (wrong) frame and its predicted label under it; grey before the first epoch ends."""
+    from PIL import Image, ImageDraw
+
+    cell, label_height = 28 * factor + 8, 16
+    rows = -(-len(labels) // columns)
+    canvas = Image.new("RGB", (columns * cell, rows * (cell + label_height)), "white")
+    draw = ImageDraw.Draw(canvas)
+    for position, (image, label) in enumerate(zip(images, labels)):
+        left, top = (position % columns) * cell, (position // columns) * (cell + label_height)
+        predicted = None if predictions is None else predictions[position]
+        colour = "#bbbbbb" if predicted is None else ("#2e9e44" if predicted == label else "#d62728")
+        draw.rectangle([left + 1, top + 1, left + cell - 2, top + cell - 2], fill=colour)
+        digit = Image.fromarray(upscale(image, factor)).convert("RGB")
+        canvas.paste(digit, (left + 4, top + 4))
+        text = "…" if predicted is None else f"{predicted}" + ("" if predicted == label else f" (true {label})")
+        draw.text((left + 4, top + cell), text, fill=colour if predicted is not None else "#777777")
+    return np.asarray(canvas)
+
+
 def start_training(config):
     """Start a background run on the cached dataset (RunBusyError if one is training)."""
     return start_run(config, data=cached_mnist())
+
+
+_send_deep_links_through_router()

@@ -46,7 +46,7 @@ from .models import create_model
 from .predict import predict_array
 from .config import PRECISIONS
 from .recipes import default_config
-from .train import compute_loss, fit, make_optimizer
+from .train import fit, make_optimizer, train_step
 
 MODEL = "seed002"
 BATCH_SIZE = 128  # the seed002 recipe's; the write-ups' DataLoader uses the same
@@ -226,10 +226,7 @@ def probe_channels_last(data: MNIST, batches: int = PROBE_BATCHES) -> dict:
             images = augment_from_config(data.train.images[batch], config, generator)
             if flag:
                 images = images.contiguous(memory_format=torch.channels_last)
-            loss = compute_loss(model(images), data.train.labels[batch], config)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss, _ = train_step(model, optimizer, images, data.train.labels[batch], config)
             loss.item()
             if index >= WARMUP_BATCHES:
                 durations[flag].append(time.perf_counter() - started)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import platform
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from .models import UnknownModelError, count_parameters, create_model
+from .records import library_versions
 
 FORMAT = "mnist_core.checkpoint/1"
 
@@ -48,12 +48,6 @@ class Checkpoint:
             first_line = str(error).strip().splitlines()[0]
             raise CheckpointError(f"{self.path}: weights do not fit model {self.model_name!r}: {first_line}") from None
         return model.eval()
-
-
-def library_versions() -> dict:
-    import torchvision
-    return {"torch": str(torch.__version__), "torchvision": str(torchvision.__version__),
-            "python": platform.python_version()}
 
 
 def save_checkpoint(path: Path | str, model: nn.Module, model_name: str, config: dict | None = None,
@@ -103,3 +97,42 @@ def load_checkpoint(path: Path | str) -> Checkpoint:
 def load_model(path: Path | str) -> tuple[nn.Module, Checkpoint]:
     checkpoint = load_checkpoint(path)
     return checkpoint.build_model(), checkpoint
+
+
+def check_output_path(path: Path | str) -> Path:
+    """Refuse, before any training, a checkpoint path that cannot be written: an existing
+    directory, a parent that is a file, or a folder without write permission."""
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"cannot write {path}: it is a directory (give a file name, e.g. {path / 'model.pt'})")
+    parent = path.parent
+    for ancestor in [parent, *parent.parents]:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise CheckpointError(f"cannot write {path}: {ancestor} is a file, not a folder")
+            if not os.access(ancestor, os.W_OK | os.X_OK):
+                raise CheckpointError(f"cannot write {path}: no permission to write in {ancestor}")
+            break
+    return path
+
+
+def copy_checkpoint(source: Path | str, target: Path | str, overwrite: bool = True) -> Path:
+    """Copy a checkpoint file atomically (temp file + rename). With overwrite=False an existing
+    target is never replaced (FileExistsError), even if it appears during the copy."""
+    source, target = Path(source), Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(descriptor)
+    try:
+        with open(source, "rb") as reader, open(temporary, "wb") as writer:
+            while chunk := reader.read(1 << 20):
+                writer.write(chunk)
+        os.chmod(temporary, 0o644)
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            os.link(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return target

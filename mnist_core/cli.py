@@ -1,4 +1,5 @@
-"""Command line: python -m mnist_core {models, train, evaluate, predict, pretrain}.
+"""Command line: python -m mnist_core {models, train, runs, promote, unpromote, delete, stop, evaluate,
+predict, pretrain, report, bench}.
 
 Errors a user can fix (missing data, bad settings, bad checkpoints) print one line and exit 2.
 """
@@ -9,7 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from .checkpoint import CheckpointError, load_model, save_checkpoint
+from .checkpoint import CheckpointError, check_output_path, copy_checkpoint, load_model
+from .runs import RunError
 from .config import PRECISIONS, ConfigError
 from .data import DatasetError, load_mnist
 from .models import UnknownModelError, count_parameters, create_model, list_models, model_info
@@ -34,7 +36,25 @@ def build_parser() -> argparse.ArgumentParser:
                             "instructions (default: the recipe's, fp32)")
     train.add_argument("--limit", type=int,
                        help="dry run: use only N training images and N validation/test images")
-    train.add_argument("--out", type=Path, help="checkpoint path (default: runs/<model>.pt)")
+    train.add_argument("--name", help="run name (default: <model>-<date>-<time>)")
+    train.add_argument("--out", type=Path,
+                       help="also export the final weights to this .pt file (the run folder keeps them anyway)")
+
+    runs = verbs.add_parser("runs", help="list the runs in $MNIST_RUNS (default runs/), newest first")
+    runs.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+
+    promote = verbs.add_parser("promote", help="copy a finished run into checkpoints/ (loaded and evaluated first)")
+    promote.add_argument("name", help="run name (see `runs`)")
+    promote.add_argument("--as", dest="stem", help="checkpoint name (default: the run's name); never overwrites")
+
+    unpromote = verbs.add_parser("unpromote", help="remove a promoted checkpoint (shipped ones are refused)")
+    unpromote.add_argument("stem", help="checkpoint name, as promoted")
+
+    delete = verbs.add_parser("delete", help="delete a run folder (refused while it trains)")
+    delete.add_argument("name", help="run name (see `runs`)")
+
+    stop = verbs.add_parser("stop", help="ask a training run to stop after its current batch")
+    stop.add_argument("name", help="run name (see `runs`)")
 
     evaluate = verbs.add_parser("evaluate", help="evaluate a checkpoint on the 10k test set")
     evaluate.add_argument("--checkpoint", type=Path, required=True, help="path to a .pt checkpoint")
@@ -66,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return VERBS[args.verb](args)
-    except (DatasetError, ConfigError, CheckpointError, UnknownModelError, FileNotFoundError) as error:
+    except (DatasetError, ConfigError, CheckpointError, UnknownModelError, FileNotFoundError, RunError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -94,27 +114,94 @@ def cmd_train(args) -> int:
     import signal
     import threading
 
-    from .callbacks import ProgressPrinter, StopOnEvent
+    from .callbacks import ProgressPrinter
     from .recipes import default_config
-    from .train import fit
+    from .runs import train_run
 
     config = default_config(args.model, args.recipe, epochs=args.epochs, seed=args.seed,
                             batch_size=args.batch_size, lr=args.lr, limit=args.limit,
                             eval_limit=args.limit, precision=args.precision)
+    if args.out is not None:
+        check_output_path(args.out)  # before training, not after
     data = load_mnist(validation_size=config.validation_size)
     interrupted = threading.Event()  # Ctrl-C: finish the batch, keep and save what was done
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
     try:
-        state = fit(config, data, callbacks=[ProgressPrinter(), StopOnEvent(interrupted, "interrupted (Ctrl-C)")])
+        run = train_run(config, name=args.name, data=data, callbacks=[ProgressPrinter()], stop=interrupted,
+                        stop_reason="interrupted (Ctrl-C)")
     finally:
         signal.signal(signal.SIGINT, previous)
-    out = args.out or Path("runs") / f"{args.model}.pt"
-    if state.history:
-        final = state.history[-1]
-        save_checkpoint(out, state.model, args.model, config.to_dict(), state.history,
-                        {"status": state.status, "final_test_acc": final["test_acc"]})
-        print(f"saved {out}", file=sys.stderr)
-    return 0 if state.status != "failed" else 1
+    print(f"run {run.name}: {run.status} ({run.reason})", file=sys.stderr)
+    if args.out is not None and run.has_weights:
+        try:
+            copy_checkpoint(run.weights_path, args.out)
+            print(f"exported {args.out}", file=sys.stderr)
+        except OSError as error:
+            raise CheckpointError(f"cannot write {args.out} ({error.strerror or error}); the weights are "
+                                  f"kept in run {run.name}") from None
+    return 0 if run.status in ("finished", "stopped") else 1
+
+
+def run_row(run) -> dict:
+    """A run as the `runs --json` contract gives it (name, model, status, final_test_acc, epochs, ...)."""
+    summary = run.record.summary
+    return {"name": run.name, "model": run.config.get("model"), "status": run.status, "reason": run.reason,
+            "final_test_acc": summary.final_test_acc if summary else None,
+            "final_val_acc": summary.final_val_acc if summary else None,
+            "epochs": summary.epochs if summary else 0, "planned_epochs": run.config.get("epochs"),
+            "partial": summary.partial if summary else False, "wall_seconds": run.wall_seconds,
+            "started_at": run.started_at, "has_weights": run.has_weights}
+
+
+def cmd_runs(args) -> int:
+    from .records import json_safe
+    from .runs import list_runs, runs_dir
+
+    rows = [run_row(run) for run in list_runs()]
+    if args.json:
+        print(json.dumps(json_safe(rows), indent=1, allow_nan=False))
+        return 0
+    if not rows:
+        print(f"no runs in {runs_dir()}", file=sys.stderr)
+        return 0
+    print(f"{'name':<36} {'model':<15} {'status':<12} {'epochs':>7} {'final test':>10}")
+    for row in rows:
+        final = f"{row['final_test_acc']:.2f}%" if row["final_test_acc"] is not None else "-"
+        print(f"{row['name']:<36} {row['model'] or '?':<15} {row['status']:<12} "
+              f"{row['epochs']:>3}/{row['planned_epochs'] or '?':<3} {final:>10}")
+    return 0
+
+
+def cmd_promote(args) -> int:
+    from .runs import promote
+
+    record = promote(args.name, args.stem)
+    print(f"promoted run {args.name} to {record.weights_path} (test accuracy {record.verified_test_acc:.2f}% "
+          f"on the 10,000 test images)", file=sys.stderr)
+    return 0
+
+
+def cmd_unpromote(args) -> int:
+    from .runs import unpromote
+
+    unpromote(args.stem)
+    print(f"removed the promoted checkpoint {args.stem}", file=sys.stderr)
+    return 0
+
+
+def cmd_delete(args) -> int:
+    from .runs import delete_run
+
+    delete_run(args.name)
+    print(f"deleted run {args.name}", file=sys.stderr)
+    return 0
+
+
+def cmd_stop(args) -> int:
+    from .runs import stop_run
+
+    print(stop_run(args.name), file=sys.stderr)
+    return 0
 
 
 def cmd_evaluate(args) -> int:
@@ -165,9 +252,9 @@ def cmd_pretrain(args) -> int:
         print(f"[{position}/{len(names)}] {name}", file=sys.stderr, flush=True)
         data = data or load_mnist()
         record = publish(name, out, data, callbacks=[ProgressPrinter()])
-        summary = record["summary"]
-        print(f"[{position}/{len(names)}] {name}: final test {summary['final_test_acc']:.2f}% "
-              f"in {summary['wall_seconds']:.0f}s", file=sys.stderr, flush=True)
+        summary = record.summary
+        print(f"[{position}/{len(names)}] {name}: final test {summary.final_test_acc:.2f}% "
+              f"in {summary.wall_seconds:.0f}s", file=sys.stderr, flush=True)
     return 0
 
 
@@ -180,16 +267,20 @@ def cmd_bench(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .pretrained import CHECKPOINT_DIR, read_records
+    from .pretrained import CHECKPOINT_DIR, list_checkpoints
     from .report import reproduction_table, update_readme
 
-    print(reproduction_table(read_records(CHECKPOINT_DIR)))
+    records, problems = list_checkpoints(CHECKPOINT_DIR)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(reproduction_table(records))
     if args.write_readme:
         readme = CHECKPOINT_DIR.parent / "README.md"
         print(f"{readme}: {'updated' if update_readme(readme) else 'already up to date'}", file=sys.stderr)
     return 0
 
 
-VERBS = {"models": cmd_models, "train": cmd_train, "evaluate": cmd_evaluate,
+VERBS = {"models": cmd_models, "train": cmd_train, "runs": cmd_runs, "promote": cmd_promote,
+         "unpromote": cmd_unpromote, "delete": cmd_delete, "stop": cmd_stop, "evaluate": cmd_evaluate,
          "predict": cmd_predict, "pretrain": cmd_pretrain,
          "report": cmd_report, "bench": cmd_bench}

@@ -26,14 +26,14 @@ class TrainConfig:
     epochs: int = 15
     batch_size: int = 128
     optimizer: str = "sgd"
-    lr: float = 0.01
+    lr: float = 0.01  # with scheduler "onecycle", the peak learning rate
     momentum: float = 0.9
     nesterov: bool = False
     weight_decay: float = 0.0
     scheduler: str = "none"
     step_size: int = 6  # StepLR: epochs between decays
     gamma: float = 0.1  # StepLR: decay factor
-    max_lr: float = 0.0  # OneCycle peak; 0 means "use lr"
+    max_lr: float = 0.0  # kept so older configs load: must be 0 or equal lr (OneCycle's peak is lr)
     pct_start: float = 0.25  # OneCycle warm-up fraction
     loss: str = "cross_entropy"
     label_smoothing: float = 0.0
@@ -91,6 +91,9 @@ class TrainConfig:
                 _positive_int(self, name)
         if not isinstance(self.validation_size, int) or not 0 <= self.validation_size < 60000:
             raise ConfigError(f"validation_size must be an integer in 0..59999, got {self.validation_size!r}")
+        if self.max_lr not in (0, self.lr):
+            raise ConfigError(f"max_lr must be 0 or equal lr ({self.lr}): OneCycle's peak learning rate "
+                              f"is lr, so set lr instead; got max_lr {self.max_lr!r}")
         if self.loss == "nll" and self.label_smoothing:
             raise ConfigError("label_smoothing must be 0 when loss is 'nll' (smoothing needs cross_entropy)")
 

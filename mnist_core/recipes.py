@@ -43,7 +43,7 @@ RECIPES: dict[str, TrainConfig] = {
                         "validation split). lr 0.01, batch 128, rotation 7 degrees, at most 20 epochs chosen."}),
     "frontier": TrainConfig(
         model="frontier", recipe="frontier", epochs=15, batch_size=128, optimizer="sgd", lr=0.1,
-        momentum=0.9, nesterov=True, weight_decay=1e-4, scheduler="onecycle", max_lr=0.1,
+        momentum=0.9, nesterov=True, weight_decay=1e-4, scheduler="onecycle",
         pct_start=0.2, loss="cross_entropy", label_smoothing=0.0, rotation=8.0, translate=0.05,
         scale=0.05,
         extra={"notes": "Ours (issue 7): one-cycle SGD with Nesterov momentum, light weight decay, "

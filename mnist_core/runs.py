@@ -1,9 +1,16 @@
-"""The runs store: one folder per training run under runs/ (or $MNIST_RUNS).
+"""The runs store and its API: every training run, from the app or the CLI, is a `Run`.
 
-A run folder holds config.json, status.json (running / finished / stopped / failed + reason and
-progress), metrics.jsonl (one line per epoch), batches.jsonl (every `log_every_batches` batches, for
-the live view) and model.pt (checkpoint.py) when there are weights worth keeping. Training runs in
-a background thread; one run at a time per process (a server), stopped between batches on request.
+`$MNIST_RUNS` (default `runs/`) holds one folder per run. Only this module knows what is in it:
+config.json, status.json (status, reason, progress, the pid training it), metrics.jsonl (one line
+per epoch), batches.jsonl (batch losses and learning rates for the live view), samples.jsonl (the
+fixed grid of test digits' predictions at each epoch end) and model.pt (checkpoint.py) once there
+are weights worth keeping. Pages and the CLI use `list_runs`, `get_run`, `start_run`, `train_run`,
+`stop_run(name)`, `delete_run`, `promote` / `unpromote`, and read `Run` objects; they never build
+a path into a run folder.
+
+One run trains at a time per process (the app's server); it runs in a background thread and stops
+between batches on request. A CLI run trains in the foreground of its own process; the app shows
+it as running while that process is alive and as interrupted once it is gone.
 """
 from __future__ import annotations
 
@@ -14,23 +21,36 @@ import re
 import shutil
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .callbacks import Callback, StopOnEvent
-from .checkpoint import save_checkpoint
-from .config import TrainConfig
-from .models import count_parameters, create_model, model_info
+from .checkpoint import CheckpointError, copy_checkpoint, load_model, save_checkpoint
+from .config import ConfigError, TrainConfig
+from .pretrained import checkpoints_dir, list_checkpoints
+from .records import Record, RecordError, read_record, summarize, write_json, write_record
 
 NAME_PATTERN = re.compile(r"[^A-Za-z0-9_.-]+")
+SAMPLE_COUNT = 24  # the live view's fixed grid of test digits
+HEARTBEAT_SECONDS = 60.0  # a run in another process that has not written for this long is gone
+CONFIG, STATUS, EPOCHS, BATCHES, SAMPLES, WEIGHTS, STOP_REQUEST = (
+    "config.json", "status.json", "metrics.jsonl", "batches.jsonl", "samples.jsonl", "model.pt", "stop-request")
 
 
-class RunBusyError(RuntimeError):
+class RunError(RuntimeError):
+    """A run operation cannot be done; the message says which run and why."""
+
+
+class RunBusyError(RunError):
     """Another run is training in this process."""
 
 
-class RunNotFoundError(FileNotFoundError):
+class RunNotFoundError(RunError, FileNotFoundError):
     pass
+
+
+class PromotionError(RunError):
+    """A run cannot be promoted (or a checkpoint un-promoted); the message says why."""
 
 
 def runs_dir() -> Path:
@@ -54,30 +74,108 @@ def new_run_name(model: str, directory: Path) -> str:
     return name
 
 
-def write_json(path: Path, value) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(value, indent=1))
-    temporary.replace(path)
-
-
 def read_jsonl(path: Path) -> list[dict]:
     if not path.exists():
         return []
     rows = []
     for line in path.read_text().splitlines():
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
-            continue  # a line being written right now
+            continue  # a line being written right now, or cut by a kill
+        if isinstance(row, dict):
+            rows.append(row)
     return rows
 
 
-class RunRecorder(Callback):
-    """Writes a run's files as the trainer's events arrive."""
+def append_jsonl(path: Path, row: dict) -> None:
+    with path.open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
 
-    def __init__(self, folder: Path, refresh_seconds: float = 0.5) -> None:
+
+def _process_alive(pid) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class Run:
+    """One training run, as read from its folder (a snapshot: call get_run again for news)."""
+    name: str
+    status: str
+    reason: str
+    config: dict
+    progress: dict = field(default_factory=dict)  # status.json: epoch, batch, step, ETA, pid, ...
+    _folder: Path = field(default=None, repr=False)
+
+    @property
+    def weights_path(self) -> Path:
+        return self._folder / WEIGHTS
+
+    @property
+    def has_weights(self) -> bool:
+        return self.weights_path.is_file()
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def started_at(self) -> float | None:
+        return self.progress.get("started_at")
+
+    @property
+    def wall_seconds(self) -> float | None:
+        return self.progress.get("wall_seconds") or self.progress.get("elapsed_s")
+
+    def epochs(self) -> list[dict]:
+        """One row per evaluated epoch (a stopped run's last row is marked partial)."""
+        return read_jsonl(self._folder / EPOCHS)
+
+    def batches(self) -> list[dict]:
+        """[{step, epoch, batch, loss, lr}] every few batches."""
+        return read_jsonl(self._folder / BATCHES)
+
+    def samples(self) -> list[dict]:
+        """[{epoch, indices, labels, predictions}] for the fixed grid of test digits."""
+        return read_jsonl(self._folder / SAMPLES)
+
+    @property
+    def record(self) -> Record:
+        return summarize(self.name, "run", self.config, self.epochs(), status=self.status,
+                         reason=self.reason, weights_path=self.weights_path if self.has_weights else None,
+                         wall_seconds=self.wall_seconds, created_at=self.progress.get("created_at"))
+
+    def metrics_csv(self) -> str:
+        import csv
+        import io
+
+        rows = self.epochs()
+        if not rows:
+            return ""
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()
+
+
+class RunRecorder(Callback):
+    """Writes a run's files as the trainer's events arrive; honours a stop-request file (how a
+    run training in another process is asked to stop)."""
+
+    def __init__(self, folder: Path, data=None, refresh_seconds: float = 0.5) -> None:
         self.folder = folder
+        self.data = data
         self.started = time.time()
+        self.created_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         self.refresh_seconds = refresh_seconds  # the live view never waits longer than this
         self.last_write = 0.0
 
@@ -90,9 +188,9 @@ class RunRecorder(Callback):
                  "epochs": state.config.epochs, "batch": state.batch, "batches_per_epoch": state.batches_per_epoch,
                  "step": done, "total_steps": total, "elapsed_s": elapsed,
                  "images_per_s": rate * state.config.batch_size,
-                 "eta_s": (total - done) / rate if rate else None,
-                 "updated_at": time.time(), "started_at": self.started, **extra}
-        write_json(self.folder / "status.json", value)
+                 "eta_s": (total - done) / rate if rate else None, "pid": os.getpid(),
+                 "updated_at": time.time(), "started_at": self.started, "created_at": self.created_at, **extra}
+        write_json(self.folder / STATUS, _finite_only(value))
         self.last_write = time.time()
         return value
 
@@ -102,23 +200,45 @@ class RunRecorder(Callback):
     def on_batch_end(self, state) -> None:
         due = time.time() - self.last_write >= self.refresh_seconds
         if due or state.step % state.config.log_every_batches == 0 or state.batch == state.batches_per_epoch:
-            with (self.folder / "batches.jsonl").open("a") as handle:
-                handle.write(json.dumps({"step": state.step, "epoch": state.epoch, "batch": state.batch,
-                                         "loss": state.batch_loss}) + "\n")
+            append_jsonl(self.folder / BATCHES, {"step": state.step, "epoch": state.epoch, "batch": state.batch,
+                                                 "loss": state.batch_loss, "lr": state.lr})
+            if (self.folder / STOP_REQUEST).exists():
+                state.request_stop("stopped by the user", status="stopped")
             self.status(state)
 
     def on_epoch_end(self, state) -> None:
-        with (self.folder / "metrics.jsonl").open("a") as handle:
-            handle.write(json.dumps(state.history[-1]) + "\n")
+        append_jsonl(self.folder / EPOCHS, _finite_only(state.history[-1]))
+        if self.data is not None:
+            append_jsonl(self.folder / SAMPLES, {"epoch": state.epoch, **sample_predictions(state.model, self.data)})
         self.status(state)
 
     def on_fit_end(self, state) -> None:
         if state.history and state.status != "failed":
             final = state.history[-1]
-            save_checkpoint(self.folder / "model.pt", state.model, state.config.model, state.config.to_dict(),
+            save_checkpoint(self.folder / WEIGHTS, state.model, state.config.model, state.config.to_dict(),
                             state.history, {"status": state.status, "final_test_acc": final["test_acc"],
                                             "best_val_epoch": state.best_epoch})
+        (self.folder / STOP_REQUEST).unlink(missing_ok=True)
         self.status(state, wall_seconds=state.wall_seconds)
+
+
+def sample_indices(test_size: int = 10000, count: int = SAMPLE_COUNT) -> list[int]:
+    """Fixed test-set indices for the live grid: spread evenly over the test set."""
+    return [index * test_size // count for index in range(count)]
+
+
+def sample_predictions(model, data) -> dict:
+    from .evaluate import predict_logits
+
+    indices = sample_indices(len(data.test))
+    images = data.test.images[indices]
+    predictions = predict_logits(model, images).argmax(1).tolist()
+    return {"indices": indices, "labels": data.test.labels[indices].tolist(), "predictions": predictions}
+
+
+def _finite_only(row: dict) -> dict:
+    from .records import json_safe
+    return json_safe(row)
 
 
 @dataclass
@@ -133,133 +253,266 @@ _LOCK = threading.Lock()
 _ACTIVE: ActiveRun | None = None
 
 
-def active_run() -> ActiveRun | None:
-    """The run training in this process, if any (what a reloaded page re-attaches to)."""
+def _active() -> ActiveRun | None:
     with _LOCK:
         return _ACTIVE if _ACTIVE is not None and _ACTIVE.thread.is_alive() else None
 
 
-def start_run(config: TrainConfig, directory: Path | None = None, name: str | None = None, data=None) -> ActiveRun:
+def active_run() -> Run | None:
+    """The run training in this process, if any (what a reloaded page re-attaches to)."""
+    active = _active()
+    return _read_run(active.folder) if active is not None else None
+
+
+def _create_folder(config: TrainConfig, directory: Path | None, name: str | None) -> Path:
+    directory = Path(directory) if directory is not None else runs_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    name = sanitize_name(name) if name else new_run_name(config.model, directory)
+    folder = directory / name
+    folder.mkdir(exist_ok=False)
+    write_json(folder / CONFIG, config.to_dict())
+    write_json(folder / STATUS, {"status": "running", "reason": "starting", "step": 0, "total_steps": None,
+                                 "pid": os.getpid(), "updated_at": time.time(), "started_at": time.time()})
+    return folder
+
+
+def start_run(config: TrainConfig, directory: Path | None = None, name: str | None = None, data=None) -> Run:
     """Start training `config` in a background thread; RunBusyError if one is already training."""
     global _ACTIVE
-    directory = Path(directory) if directory is not None else runs_dir()
     with _LOCK:
         if _ACTIVE is not None and _ACTIVE.thread.is_alive():
             raise RunBusyError(f"run {_ACTIVE.name!r} is already training; stop it or wait for it to finish")
-        directory.mkdir(parents=True, exist_ok=True)
-        name = sanitize_name(name) if name else new_run_name(config.model, directory)
-        folder = directory / name
-        folder.mkdir(exist_ok=False)
-        write_json(folder / "config.json", config.to_dict())
-        write_json(folder / "status.json", {"status": "running", "reason": "starting", "step": 0,
-                                            "total_steps": None, "updated_at": time.time()})
+        folder = _create_folder(config, directory, name)
         stop = threading.Event()
-        thread = threading.Thread(target=_train, args=(config, folder, stop, data), name=f"run-{name}", daemon=True)
-        _ACTIVE = ActiveRun(name, folder, thread, stop)
+        thread = threading.Thread(target=_train, args=(config, folder, stop, data), name=f"run-{folder.name}",
+                                  daemon=True)
+        _ACTIVE = ActiveRun(folder.name, folder, thread, stop)
         thread.start()
-        return _ACTIVE
+    return _read_run(folder)
 
 
-def _train(config: TrainConfig, folder: Path, stop: threading.Event, data) -> None:
+def train_run(config: TrainConfig, directory: Path | None = None, name: str | None = None, data=None,
+              callbacks: list[Callback] | tuple = (), stop: threading.Event | None = None,
+              stop_reason: str = "stopped by the user") -> Run:
+    """Train `config` in this thread (the CLI), recorded exactly as start_run records; returns the
+    finished Run. Set `stop` (e.g. from a Ctrl-C handler) to stop between batches."""
+    folder = _create_folder(config, directory, name)
+    _train(config, folder, stop or threading.Event(), data, callbacks, stop_reason)
+    return _read_run(folder)
+
+
+def _train(config: TrainConfig, folder: Path, stop: threading.Event, data, callbacks=(),
+           stop_reason: str = "stopped by the user") -> None:
     from .data import load_mnist
     from .train import fit
 
-    recorder = RunRecorder(folder)
     try:
         data = data or load_mnist(validation_size=config.validation_size)
-        fit(config, data, callbacks=[recorder, StopOnEvent(stop, "stopped by the user")])
+        recorder = RunRecorder(folder, data)
+        fit(config, data, callbacks=[recorder, StopOnEvent(stop, stop_reason), *callbacks])
     except Exception as error:  # noqa: BLE001 - a crashed run must say why, not vanish
-        write_json(folder / "status.json", {**read_status(folder), "status": "failed",
-                                            "reason": f"{type(error).__name__}: {error}", "updated_at": time.time()})
+        status = _read_json(folder / STATUS) or {}
+        write_json(folder / STATUS, {**status, "status": "failed", "reason": f"{type(error).__name__}: {error}",
+                                     "updated_at": time.time()})
 
 
-def stop_active() -> str | None:
-    run = active_run()
-    if run is None:
-        return None
-    run.stop.set()
-    return run.name
-
-
-def read_status(folder: Path) -> dict:
+def _read_json(path: Path):
     try:
-        return json.loads((folder / "status.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {"status": "unknown", "reason": "no readable status.json"}
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
-def run_folder(name: str, directory: Path | None = None) -> Path:
+def _read_run(folder: Path) -> Run:
+    """A Run from its folder; an unreadable one comes back with status "damaged" and the reason."""
+    config = _read_json(folder / CONFIG)
+    progress = _read_json(folder / STATUS)
+    if not isinstance(config, dict):
+        return Run(folder.name, "damaged", f"{CONFIG} is missing or unreadable", {}, {}, folder)
+    if not isinstance(progress, dict):
+        return Run(folder.name, "damaged", f"{STATUS} is missing or unreadable", config, {}, folder)
+    status, reason = progress.get("status", "damaged"), progress.get("reason", "")
+    if status == "running":
+        active = _active()
+        if active is not None and active.folder.resolve() == folder.resolve():
+            pass
+        elif (progress.get("pid") != os.getpid() and _process_alive(progress.get("pid"))
+              and time.time() - progress.get("updated_at", 0) < HEARTBEAT_SECONDS):
+            pass  # training in another process (a CLI run)
+        else:
+            status = "interrupted"
+            reason = (f"its process ended during epoch {progress.get('epoch', '?')} (killed, or the server "
+                      f"restarted); epochs recorded before that are kept")
+    if status not in ("finished", "stopped", "failed", "running", "interrupted"):
+        status, reason = "damaged", f"unknown status {status!r} in {STATUS}"
+    return Run(folder.name, status, reason, config, progress, folder)
+
+
+def _folder(name: str, directory: Path | None = None) -> Path:
     directory = Path(directory) if directory is not None else runs_dir()
-    folder = directory / sanitize_name(name)
-    if not (folder / "config.json").exists():
+    try:
+        folder = directory / sanitize_name(name)
+    except ValueError as error:
+        raise RunNotFoundError(str(error)) from None
+    if sanitize_name(name) != name or not folder.is_dir():
         raise RunNotFoundError(f"no run named {name!r} in {directory}")
     return folder
 
 
-def list_runs(directory: Path | None = None) -> list[dict]:
-    """[{name, folder, status, config}] newest first."""
+def list_runs(directory: Path | None = None) -> list[Run]:
+    """Every run, newest first; damaged ones included (status "damaged", with the reason)."""
     directory = Path(directory) if directory is not None else runs_dir()
     if not directory.is_dir():
         return []
-    runs = []
-    for folder in directory.iterdir():
-        if (folder / "config.json").is_file():
-            status = read_status(folder)
-            if status.get("status") == "running" and (active_run() is None or active_run().folder != folder):
-                status = {**status, "status": "stopped", "reason": "the server stopped while it was training"}
-            runs.append({"name": folder.name, "folder": folder, "status": status,
-                         "config": json.loads((folder / "config.json").read_text())})
-    return sorted(runs, key=lambda run: run["status"].get("updated_at", 0), reverse=True)
+    runs = [_read_run(folder) for folder in directory.iterdir()
+            if folder.is_dir() and not folder.name.startswith(".")]
+    return sorted(runs, key=lambda run: (run.progress.get("started_at") or 0, run.name), reverse=True)
 
 
-def run_record(folder: Path) -> dict:
-    """A run in the same shape as a shipped checkpoint's record (for the Compare page)."""
-    config = json.loads((folder / "config.json").read_text())
-    history = read_jsonl(folder / "metrics.jsonl")
-    complete = [row for row in history if not row.get("partial")] or history
-    status = read_status(folder)
-    info = model_info(config["model"])
-    weights = folder / "model.pt"
-    summary = None
-    if complete:
-        best = max(complete, key=lambda row: row["test_acc"])
-        summary = {"final_test_acc": complete[-1]["test_acc"], "best_test_acc": best["test_acc"],
-                   "best_test_epoch": best["epoch"], "epochs": len(complete),
-                   "wall_seconds": status.get("wall_seconds") or sum(r["seconds"] for r in history)}
-    return {"stem": f"run:{folder.name}", "model": config["model"], "source": info.source,
-            "params": count_parameters(create_model(config["model"])),
-            "size_bytes": weights.stat().st_size if weights.exists() else None,
-            "summary": summary, "history": history, "config": config, "status": status,
-            "weights": str(weights) if weights.exists() else None}
+def get_run(name: str, directory: Path | None = None) -> Run:
+    return _read_run(_folder(name, directory))
 
 
-def promote(folder: Path, checkpoints: Path, stem: str | None = None) -> Path:
-    """Copy a finished run's weights and record into checkpoints/ (explicitly, never automatically)."""
-    record = run_record(folder)
-    if record["weights"] is None or record["summary"] is None:
-        raise RunNotFoundError(f"run {folder.name!r} has no weights to promote")
-    stem = sanitize_name(stem or folder.name)
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(record["weights"], checkpoints / f"{stem}.pt")
-    info = model_info(record["model"])
-    shipped = {"model": record["model"], **info.to_dict(), "params": record["params"],
-               "size_bytes": record["size_bytes"], "config": record["config"],
-               "summary": {**record["summary"], "final_train_set_acc": None, "seed": record["config"]["seed"]},
-               "history": record["history"], "promoted_from": folder.name}
-    shipped.pop("name")
-    write_json(checkpoints / f"{stem}.json", shipped)
-    return checkpoints / f"{stem}.pt"
+def stop_run(name: str, directory: Path | None = None) -> str:
+    """Ask run `name` to stop after its current batch; RunError (doing nothing) when `name` is not
+    training. Stopping by name means a stale page can never stop somebody else's run."""
+    run = get_run(name, directory)
+    if run.status != "running":
+        raise RunError(f"run {name!r} is not training ({run.status}); nothing was stopped")
+    active = _active()
+    if active is not None and active.folder.resolve() == run._folder.resolve():
+        active.stop.set()
+    else:
+        (run._folder / STOP_REQUEST).touch()  # the training process checks for it every ~0.5 s
+    return f"stopping {name} after the current batch"
 
 
-def metrics_csv(folder: Path) -> str:
-    import csv
-    import io
+def delete_run(name: str, directory: Path | None = None) -> None:
+    run = get_run(name, directory)
+    if run.status == "running":
+        raise RunError(f"run {name!r} is training; stop it before deleting it")
+    shutil.rmtree(run._folder)
 
-    rows = read_jsonl(folder / "metrics.jsonl")
-    if not rows:
-        return ""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+
+@dataclass
+class PromotionPlan:
+    """What promoting a run would do, for the confirmation: its measured test accuracy beside the
+    shipped checkpoint of the same model."""
+    run: str
+    stem: str
+    model: str
+    test_acc: float  # percent, full 10k test set, measured now from the run's weights
+    shipped_stem: str | None
+    shipped_test_acc: float | None
+
+
+def _check_promotable(name: str, stem: str | None, checkpoints: Path, directory: Path | None) -> tuple[Run, str]:
+    run = get_run(name, directory)
+    if run.status != "finished":
+        raise PromotionError(f"only finished runs can be promoted; {name!r} is {run.status}: {run.reason}")
+    if not run.has_weights:
+        raise PromotionError(f"run {name!r} has no weights to promote")
+    try:
+        stem = sanitize_name(stem or name)
+    except ValueError as error:
+        raise PromotionError(str(error)) from None
+    taken = [path.name for path in (checkpoints / f"{stem}.pt", checkpoints / f"{stem}.json") if path.exists()]
+    if taken:
+        raise PromotionError(f"{', '.join(taken)} already exist in {checkpoints}; checkpoints are never "
+                             f"overwritten (choose another name)")
+    return run, stem
+
+
+def _verified_accuracy(run: Run, data) -> float:
+    from .data import load_mnist
+    from .evaluate import evaluate
+
+    try:
+        model, checkpoint = load_model(run.weights_path)
+    except CheckpointError as error:
+        raise PromotionError(f"run {run.name!r}: its weights cannot be loaded: {error}") from None
+    if checkpoint.model_name != run.config.get("model"):
+        raise PromotionError(f"run {run.name!r}: its weights are for {checkpoint.model_name!r}, "
+                             f"its config says {run.config.get('model')!r}")
+    data = data or load_mnist()
+    accuracy = 100.0 * evaluate(model, data.test).accuracy
+    if accuracy != accuracy:
+        raise PromotionError(f"run {run.name!r}: its weights give no finite test accuracy")
+    return accuracy
+
+
+def plan_promotion(name: str, stem: str | None = None, checkpoints: Path | None = None,
+                   directory: Path | None = None, data=None) -> PromotionPlan:
+    checkpoints = Path(checkpoints or checkpoints_dir())
+    run, stem = _check_promotable(name, stem, checkpoints, directory)
+    accuracy = _verified_accuracy(run, data)
+    shipped = next((r for r in list_checkpoints(checkpoints)[0]
+                    if r.kind == "shipped" and r.model == run.config.get("model")), None)
+    return PromotionPlan(name, stem, run.config.get("model", "?"), accuracy,
+                         shipped.name if shipped else None,
+                         shipped.summary.final_test_acc if shipped and shipped.summary else None)
+
+
+def promote(name: str, stem: str | None = None, checkpoints: Path | None = None,
+            directory: Path | None = None, data=None) -> Record:
+    """Copy a finished run's weights and record into checkpoints/ as <stem>.pt/.json (kind
+    "promoted"). The weights are loaded and evaluated first; nothing is ever overwritten."""
+    checkpoints = Path(checkpoints or checkpoints_dir())
+    run, stem = _check_promotable(name, stem, checkpoints, directory)
+    accuracy = _verified_accuracy(run, data)
+    target = checkpoints / f"{stem}.pt"
+    try:
+        copy_checkpoint(run.weights_path, target, overwrite=False)
+    except FileExistsError:
+        raise PromotionError(f"{target} appeared meanwhile; nothing was overwritten") from None
+    base = run.record
+    record = summarize(stem, "promoted", run.config, base.history, status=run.status, reason=run.reason,
+                       weights_path=target, wall_seconds=base.summary.wall_seconds if base.summary else None,
+                       created_at=base.created_at, promoted_from=run.name, verified_test_acc=accuracy)
+    try:
+        write_record(checkpoints / f"{stem}.json", record)
+    except Exception:
+        target.unlink(missing_ok=True)
+        raise
+    return record
+
+
+def unpromote(stem: str, checkpoints: Path | None = None) -> None:
+    """Remove a promoted checkpoint (its .pt and .json); shipped checkpoints are refused."""
+    checkpoints = Path(checkpoints or checkpoints_dir())
+    path = checkpoints / f"{stem}.json"
+    try:
+        record = read_record(path)
+    except RecordError:
+        raise PromotionError(f"no promoted checkpoint named {stem!r} in {checkpoints}") from None
+    if record.kind != "promoted" or sanitize_name(stem) != stem:
+        raise PromotionError(f"{stem!r} is a {record.kind or 'non-checkpoint'} file, not a promoted run; "
+                             f"only what was promoted is removed")
+    (checkpoints / f"{stem}.pt").unlink(missing_ok=True)
+    path.unlink()
+
+
+def config_of(run: Run) -> TrainConfig:
+    """The run's settings as a TrainConfig (for "Settings from this run"); ConfigError if they no
+    longer validate (e.g. a model that is no longer registered)."""
+    try:
+        return TrainConfig.from_dict(run.config)
+    except (ConfigError, TypeError) as error:
+        raise ConfigError(f"run {run.name!r}: its settings cannot be reused: {error}") from None
+
+
+def trained_models(include_runs: bool = True, checkpoints: Path | None = None,
+                   directory: Path | None = None) -> tuple[list[Record], list[str]]:
+    """(records, problems): every trained model with weights the app can load — shipped and
+    promoted checkpoints, then finished or stopped runs (newest first). Unreadable files and
+    damaged runs are skipped and described in `problems`."""
+    records, problems = list_checkpoints(checkpoints)
+    if include_runs:
+        for run in list_runs(directory):
+            if run.status == "damaged":
+                problems.append(f"run {run.name}: damaged, {run.reason} (skipped)")
+            elif run.status in ("finished", "stopped") and run.has_weights:
+                record = run.record
+                if record.summary is not None:
+                    records.append(record)
+    return records, problems

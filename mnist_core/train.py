@@ -77,7 +77,7 @@ def make_scheduler(optimizer, config: TrainConfig, batches_per_epoch: int):
             raise ConfigError(f"pct_start: onecycle needs more than one batch in each phase; "
                               f"{total} batches in all with pct_start {config.pct_start}")
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.max_lr or config.lr, total_steps=total,
+            optimizer, max_lr=config.lr, total_steps=total,
             pct_start=config.pct_start), True
     if config.scheduler == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total), True
@@ -142,6 +142,47 @@ def fit(config: TrainConfig, data: MNIST | None = None, model: nn.Module | None 
     return state
 
 
+def train_step(model: nn.Module, optimizer, images: torch.Tensor, labels: torch.Tensor,
+               config: TrainConfig) -> tuple[torch.Tensor | None, torch.Tensor | float]:
+    """One optimisation step (forward under the config's precision, loss, backward, update).
+
+    Returns (loss, output), or (None, the loss value) when the loss is not finite: the weights are
+    then left as they were. fit() and the bench both call this, so they time the same step."""
+    with torch.autocast(images.device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
+        output = model(images)
+    output = output.float()
+    loss = compute_loss(output, labels, config)
+    if not torch.isfinite(loss):
+        return None, loss.item()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss, output
+
+
+def lr_schedule(config: TrainConfig, batches_per_epoch: int, points: int = 200) -> list[dict]:
+    """The learning rate the run will use, sampled at ~`points` steps: [{step, epoch, lr}].
+
+    Simulated with the same optimizer and scheduler classes on a single dummy parameter, so the
+    Train page can draw the schedule before Start."""
+    parameter = nn.Parameter(torch.zeros(1))
+    holder = nn.Module()
+    holder.weight = parameter
+    optimizer = make_optimizer(holder, config)
+    scheduler, per_batch = make_scheduler(optimizer, config, batches_per_epoch)
+    total = config.epochs * batches_per_epoch
+    every = max(1, total // points)
+    rows = []
+    for step in range(total):
+        if step % every == 0 or step == total - 1:
+            rows.append({"step": step + 1, "epoch": step / batches_per_epoch,
+                         "lr": optimizer.param_groups[0]["lr"]})
+        optimizer.step()  # no gradient: a no-op that keeps the scheduler's order check quiet
+        if scheduler is not None and (per_batch or (step + 1) % batches_per_epoch == 0):
+            scheduler.step()
+    return rows
+
+
 def run_epoch(state: TrainState, train: Split, data: MNIST, optimizer, batch_scheduler, generator,
               callbacks) -> None:
     config, model, device = state.config, state.model, state.device
@@ -156,21 +197,16 @@ def run_epoch(state: TrainState, train: Split, data: MNIST, optimizer, batch_sch
         index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
         images = augment_from_config(train.images[index], config, generator)
         images, labels = prepare(images, config, device), train.labels[index].to(device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
-            output = model(images)
-        output = output.float()
-        loss = compute_loss(output, labels, config)
-        if not torch.isfinite(loss):
+        loss, output = train_step(model, optimizer, images, labels, config)
+        if loss is None:
             state.status = "failed"
-            state.reason = f"loss became {loss.item()} at epoch {state.epoch}, batch {state.batch}"
+            state.reason = f"loss became {output} at epoch {state.epoch}, batch {state.batch}"
             return
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
         if batch_scheduler is not None:
             batch_scheduler.step()
         state.step += 1
         state.batch_loss = loss.item()
+        state.lr = optimizer.param_groups[0]["lr"]
         loss_sum += state.batch_loss * len(labels)
         correct += (output.argmax(1) == labels).sum().item()
         seen += len(labels)

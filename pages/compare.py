@@ -5,23 +5,21 @@ import streamlit as st
 
 import app_ui as ui
 from mnist_core.pareto import pareto_front
-from mnist_core.summary import memory_estimate
-
-ui.route_through_router(__file__)
+from mnist_core.layers import memory_estimate
 
 DEFAULT = ["seed001_iter1", "seed001_iter2", "seed001_iter3", "seed001_iter4"]
 
 
 def summary_table(records: dict) -> pd.DataFrame:
     rows = []
-    for stem, record in records.items():
-        summary, memory = record["summary"], memory_estimate(record["model"])
-        rows.append({"run": stem, "model": record["model"], "write-up": record["source"],
-                     "params": record["params"], "size on disk (KiB)": (record["size_bytes"] or 0) / 1024,
+    for key, record in records.items():
+        summary, memory = record.summary, memory_estimate(record.model)
+        rows.append({"run": key, "model": record.model, "write-up": record.source, "status": record.status,
+                     "params": record.params, "size on disk (KiB)": (record.size_bytes or 0) / 1024,
                      "memory, weights + activations/image (KiB)":
                          (memory["weights_bytes"] + memory["activations_bytes_per_image"]) / 1024,
-                     "final test acc (%)": summary["final_test_acc"], "best test acc (%)": summary["best_test_acc"],
-                     "epochs": summary["epochs"], "wall time (s)": summary["wall_seconds"]})
+                     "final test acc (%)": summary.final_test_acc, "best test acc (%)": summary.best_test_acc,
+                     "epochs": summary.epochs, "wall time (s)": summary.wall_seconds})
     return pd.DataFrame(rows)
 
 
@@ -41,18 +39,19 @@ def frontier_chart(table: pd.DataFrame) -> alt.Chart:
 
 def render() -> None:
     st.title("Compare iterations")
-    records = ui.all_records()
+    records = ui.checkpoint_records(include_runs=True)
     if not records:
         st.warning("No checkpoints or finished runs to compare yet.")
         return
-    default = [stem for stem in DEFAULT if stem in records] or list(records)[:4]
-    chosen = st.multiselect("Checkpoints and finished runs", list(records), default=default)
+    default = [key for key in DEFAULT if key in records] or list(records)[:4]
+    chosen = st.multiselect("Checkpoints and finished runs", list(records), default=default,
+                            format_func=ui.record_label(records))
     if not chosen:
         st.info("Pick at least one checkpoint or run.")
         return
-    selected = {stem: records[stem] for stem in chosen}
-    frame = ui.history_frame(selected)
-    split = st.segmented_control("Curves for", ["test", "val", "train"], default="test")
+    selected = {key: records[key] for key in chosen}
+    frame = ui.history_frame({key: record.history for key, record in selected.items()})
+    split = st.segmented_control("Curves for", ["test", "validation", "train"], default="test")
     curves = frame[frame["split"] == (split or "test")]
     left, right = st.columns(2)
     left.altair_chart(ui.curves_chart(curves, "accuracy"))

@@ -5,8 +5,6 @@ import streamlit as st
 import app_ui as ui
 from mnist_core.predict import classify_with_models
 
-ui.route_through_router(__file__)
-
 # Tests (and anyone scripting the page) may put an RGBA array here instead of drawing.
 INJECTED = "draw_injected_image"
 
@@ -24,9 +22,10 @@ def canvas_image(stroke_width: int):
 def render() -> None:
     st.title("Draw a digit")
     st.caption("White ink on black, like MNIST. Every shipped iteration reads your digit.")
-    choices = ui.checkpoint_choices()
-    if not choices:
-        st.warning("No checkpoints found in checkpoints/. Train one: `python -m mnist_core pretrain`.")
+    records = ui.checkpoint_records()
+    models = ui.loadable_models(records)
+    if not models:
+        st.warning("No loadable checkpoints in checkpoints/. Train one: `python -m mnist_core pretrain`.")
         return
     left, right = st.columns([1, 1], gap="large")
     with left:
@@ -36,17 +35,17 @@ def render() -> None:
             st.session_state.canvas_version += 1
             st.session_state.pop(INJECTED, None)
             st.rerun()
-        label = st.selectbox("Model", list(choices), index=0, help="Default: the best shipped model")
+        chosen_key = st.selectbox("Model", list(models), index=0, format_func=ui.record_label(records),
+                                  help="Default: the best shipped model")
     image = st.session_state.get(INJECTED, image)
-    models = {name.split(" ")[0]: ui.model_from(path)[0] for name, path in choices.items()}
     prepared, rows = (None, []) if image is None else classify_with_models(models, image)
     with right:
         if prepared is None:
             st.info("Draw a digit on the black square: the prediction appears when you lift the pen.")
             return
-        chosen = next(row for row in rows if row["model"] == label.split(" ")[0])
+        chosen = next(row for row in rows if row["model"] == chosen_key)
         top, preview = st.columns([1, 1])
-        top.metric(f"Prediction ({chosen['model']})", str(chosen["prediction"]),
+        top.metric(f"Prediction ({chosen_key})", str(chosen["prediction"]),
                    f"{100 * chosen['confidence']:.1f}% confident", delta_color="off", delta_arrow="off")
         preview.image(ui.upscale(prepared.image, 5), caption="What the model sees (28×28)")
         st.altair_chart(ui.probability_chart(chosen["probabilities"], chosen["prediction"]))

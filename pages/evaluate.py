@@ -3,8 +3,7 @@ import pandas as pd
 import streamlit as st
 
 import app_ui as ui
-
-ui.route_through_router(__file__)
+from mnist_core.checkpoint import CheckpointError
 
 
 def selected_cell(event) -> tuple[int, int] | None:
@@ -16,12 +15,16 @@ def selected_cell(event) -> tuple[int, int] | None:
 
 def render() -> None:
     st.title("Evaluate a checkpoint")
-    choices = ui.checkpoint_choices(include_runs=True)
-    if not choices:
+    records = ui.checkpoint_records(include_runs=True)
+    if not records:
         st.warning("No checkpoints found in checkpoints/. Train one: `python -m mnist_core pretrain`.")
         return
-    label = st.selectbox("Checkpoint", list(choices))
-    report = ui.evaluation_of(choices[label])
+    key = st.selectbox("Checkpoint or run", list(records), format_func=ui.record_label(records))
+    try:
+        report = ui.evaluation_of(records[key])
+    except CheckpointError as error:
+        st.error(f"Cannot evaluate: {error}")
+        return
     errors = len(report["misclassified"])
     a, b, c = st.columns(3)
     a.metric("Test accuracy", f"{100 * report['accuracy']:.2f}%")
@@ -33,7 +36,7 @@ def render() -> None:
         st.subheader("Confusion matrix")
         st.caption("Click a cell to see those digits below.")
         event = st.altair_chart(ui.confusion_chart(report["confusion_matrix"]), on_select="rerun",
-                                key=f"confusion_{label}")
+                                key=f"confusion_{key}")
     with right:
         st.subheader("Per class")
         st.dataframe(pd.DataFrame(report["per_class"]), hide_index=True, column_config={

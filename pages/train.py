@@ -1,138 +1,367 @@
-"""Train an iteration and watch it learn: settings -> background run -> live charts, Stop."""
-import altair as alt
+"""Train an iteration and manage runs: settings -> Start -> live dashboard; every run in a table."""
+import json
+import math
+
 import pandas as pd
 import streamlit as st
 
 import app_ui as ui
-from mnist_core.config import PRECISIONS, ConfigError
+from mnist_core import runs
+from mnist_core.config import LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULERS, ConfigError, TrainConfig
+from mnist_core.layers import layer_table
 from mnist_core.models import count_parameters, create_model, list_models, model_info
-from mnist_core.pretrained import CHECKPOINT_DIR
-from mnist_core.recipes import default_config, get_recipe, list_recipes
-from mnist_core.runs import RunBusyError, active_run, list_runs, metrics_csv, promote, read_jsonl, stop_active
-from mnist_core.summary import layer_summary
+from mnist_core.planning import estimate_duration
+from mnist_core.pretrained import list_checkpoints
+from mnist_core.recipes import default_config, list_recipes
+from mnist_core.train import lr_schedule
 
-ui.route_through_router(__file__)
-
-
-def settings_form():
-    """Widgets -> TrainConfig (or None with an error shown)."""
-    left, right = st.columns(2)
-    model = left.selectbox("Architecture", list_models(), index=list_models().index("seed004"))
-    recipes = list_recipes()
-    recipe = right.selectbox("Recipe", recipes, index=recipes.index(model_info(model).recipe),
-                             help="Default: the recipe of the model's own write-up")
-    base = get_recipe(recipe)
-    a, b, c, d = st.columns(4)
-    epochs = a.number_input("Epochs", 1, 100, base.epochs)
-    batch_size = b.number_input("Batch size", 1, 4096, base.batch_size)
-    lr = c.number_input("Learning rate", 0.00001, 5.0, base.lr, format="%.5f")
-    seed = d.number_input("Seed", 0, 2**31 - 1, base.seed)
-    e, f, g, h = st.columns(4)
-    rotation = e.number_input("Rotation (±°)", 0.0, 180.0, base.rotation)
-    translate = f.number_input("Shift (± fraction)", 0.0, 0.5, base.translate)
-    scale = g.number_input("Zoom (± fraction)", 0.0, 0.9, base.scale)
-    limit = h.number_input("Training images (0 = all 55,000)", 0, 55000, 0, step=1000)
-    precision = st.radio("Precision", PRECISIONS, horizontal=True, index=PRECISIONS.index(base.precision),
-                         help="bf16: the forward pass under bfloat16 autocast (weights and updates stay "
-                              "fp32). Faster on CPUs with bf16 instructions for the larger models; "
-                              "see README, Performance.")
-    try:
-        return default_config(model, recipe, epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
-                              seed=int(seed), rotation=float(rotation), translate=float(translate),
-                              scale=float(scale), limit=int(limit) or None, precision=precision)
-    except ConfigError as error:
-        st.error(f"Invalid setting: {error}")
-        return None
+TRAIN_IMAGES = 55000  # the training split (60k minus the 5k validation images)
+OPEN = "open_run"  # session_state: the run shown under Start
+# Form widgets: TrainConfig field -> (label, kind). Their session_state keys are "form_<field>".
+FIELDS = {
+    "model": ("Architecture", "model"), "recipe": ("Recipe", "recipe"), "epochs": ("Epochs", "int"),
+    "limit": ("Training images (0 = all 55,000)", "int"), "batch_size": ("Batch size", "int"),
+    "seed": ("Seed", "int"), "optimizer": ("Optimizer", OPTIMIZERS), "lr": ("Learning rate (peak for onecycle)", "float"),
+    "momentum": ("Momentum", "float"), "weight_decay": ("Weight decay", "float"),
+    "scheduler": ("Scheduler", SCHEDULERS), "step_size": ("Step size (epochs)", "int"),
+    "gamma": ("Step decay (gamma)", "float"), "loss": ("Loss", LOSSES),
+    "label_smoothing": ("Label smoothing", "float"), "rotation": ("Rotation (±°)", "float"),
+    "translate": ("Shift (± fraction)", "float"), "scale": ("Zoom (± fraction)", "float"),
+    "precision": ("Precision", PRECISIONS),
+}
 
 
-def model_card(config) -> None:
-    model = create_model(config.model)
-    st.markdown(f"**{config.model}** (write-up {model_info(config.model).source}): "
-                f"{model_info(config.model).description}. **{count_parameters(model):,} parameters.**")
-    with st.expander("Layer summary"):
-        rows = [{**row, "output": "×".join(map(str, row["output"]))} for row in layer_summary(model)]
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+def load_form(config: TrainConfig) -> None:
+    """Put a config's values into the form's widgets (before they are drawn)."""
+    for name in FIELDS:
+        value = getattr(config, name)
+        st.session_state[f"form_{name}"] = (value or 0) if name == "limit" else value
 
 
-def start_button(config) -> None:
-    running = active_run()
-    if st.button("Start training", type="primary", icon=":material/play_arrow:", disabled=config is None):
+def on_model_change() -> None:
+    load_form(default_config(st.session_state.form_model).replace(limit=st.session_state.form_limit or None))
+
+
+def on_recipe_change() -> None:
+    load_form(default_config(st.session_state.form_model, st.session_state.form_recipe)
+              .replace(limit=st.session_state.form_limit or None))
+
+
+def form_config() -> TrainConfig:
+    """The form's widgets -> TrainConfig (ConfigError names the field)."""
+    values = {name: st.session_state[f"form_{name}"] for name in FIELDS}
+    values["limit"] = int(values["limit"]) or None
+    model, recipe = values.pop("model"), values.pop("recipe")
+    return default_config(model, recipe, **values)
+
+
+def prepare_form() -> runs.Run | None:
+    """First visit: the default recipe; while a run trains: mirror it once (also after a reload)."""
+    active = runs.active_run()
+    if active is not None and st.session_state.get("form_mirrors") != active.name:
+        try:
+            load_form(runs.config_of(active))
+        except ConfigError:
+            pass
+        st.session_state.form_mirrors = active.name
+        st.session_state[OPEN] = active.name
+    elif "form_model" not in st.session_state:
+        load_form(default_config("seed004"))
+    return active
+
+
+def number(column, name: str, step=None, fmt=None) -> None:
+    label, kind = FIELDS[name]
+    if kind == "int":
+        column.number_input(label, min_value=0 if name in ("limit", "seed") else 1, step=step or 1,
+                            key=f"form_{name}")
+    else:
+        column.number_input(label, min_value=0.0, step=step, format=fmt, key=f"form_{name}")
+
+
+def choice(column, name: str, **kwargs) -> None:
+    label, options = FIELDS[name]
+    column.selectbox(label, options, key=f"form_{name}", **kwargs)
+
+
+def settings_form() -> None:
+    a, b, c, d = st.columns([1.2, 1.2, 0.8, 1.2])
+    a.selectbox("Architecture", list_models(), key="form_model", on_change=on_model_change,
+                format_func=lambda name: f"{name} ({model_info(name).source})")
+    b.selectbox("Recipe", list_recipes(), key="form_recipe", on_change=on_recipe_change,
+                help="Default: the recipe of the model's own write-up. Changing it loads its settings.")
+    number(c, "epochs")
+    number(d, "limit", step=1000)
+    with st.expander("Recipe details: optimizer, schedule, loss, augmentation, precision"):
+        notes = default_config(st.session_state.form_model, st.session_state.form_recipe).extra.get("notes")
+        if notes:
+            st.caption(f"Recipe notes: {notes}")
+        row = st.columns(4)
+        choice(row[0], "optimizer")
+        number(row[1], "lr", step=0.001, fmt="%.5f")
+        number(row[2], "momentum", step=0.05, fmt="%.2f")
+        number(row[3], "weight_decay", step=0.0001, fmt="%.5f")
+        row = st.columns(4)
+        choice(row[0], "scheduler")
+        number(row[1], "step_size")
+        number(row[2], "gamma", step=0.05, fmt="%.3f")
+        number(row[3], "batch_size", step=16)
+        row = st.columns(4)
+        choice(row[0], "loss")
+        number(row[1], "label_smoothing", step=0.05, fmt="%.2f")
+        number(row[2], "seed")
+        row[3].radio("Precision", PRECISIONS, key="form_precision", horizontal=True,
+                     help="bf16: the forward pass under bfloat16 autocast (weights and updates stay fp32).")
+        row = st.columns(4)
+        number(row[0], "rotation", step=1.0, fmt="%.1f")
+        number(row[1], "translate", step=0.01, fmt="%.2f")
+        number(row[2], "scale", step=0.01, fmt="%.2f")
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def cached_estimate(config_json: str, records_version: int):
+    config = TrainConfig.from_dict(json.loads(config_json))
+    records, _ = runs.trained_models()
+    return estimate_duration(config, TRAIN_IMAGES, records)
+
+
+def duration_text(seconds: float) -> str:
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
+def start_row(config: TrainConfig | None, error: str | None, active: runs.Run | None) -> None:
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    reason = (f"{active.name} is training; only one run trains at a time" if active is not None
+              else error)
+    if left.button("Start training", type="primary", icon=":material/play_arrow:",
+                   disabled=reason is not None, help=reason):
         try:
             run = ui.start_training(config)
-            st.session_state.watch_run = run.name
-            st.toast(f"Started {run.name}")
-        except RunBusyError as error:
-            st.error(f"Cannot start: {error}")
-    elif running is not None:
-        st.caption(f"Training now: **{running.name}**. Only one run trains at a time.")
+        except runs.RunBusyError as busy:
+            st.error(f"Cannot start: {busy}")
+            return
+        st.session_state[OPEN] = run.name
+        st.session_state.form_mirrors = run.name
+        st.rerun()
+    if active is not None:
+        right.caption(f"Start is off while **{active.name}** trains (one run at a time on this server).")
+    elif error is not None:
+        right.error(f"Invalid setting: {error}")
+    elif config is not None:
+        estimate = cached_estimate(json.dumps(config.to_dict(), sort_keys=True), len(runs.list_runs()))
+        model = create_model(config.model)
+        right.caption(f"**{count_parameters(model):,} parameters** · estimated **{duration_text(estimate.seconds)}** "
+                      f"for {config.epochs} epochs ({estimate.images_per_s:,.0f} training images/s, from "
+                      f"{estimate.basis})")
 
 
-@st.fragment(run_every=1.0)
-def live_view() -> None:
-    """Redrawn every second from the run's files: progress, charts, Stop."""
-    running = active_run()
-    runs = list_runs()
-    if not runs:
-        st.info("No runs yet: choose settings above and press Start.")
+@st.cache_data(show_spinner=False)
+def planned_lr(config_json: str, train_size: int) -> list[dict]:
+    config = TrainConfig.from_dict(json.loads(config_json))
+    return lr_schedule(config, math.ceil(train_size / config.batch_size))
+
+
+def progress_text(run: runs.Run) -> tuple[float, str]:
+    progress = run.progress
+    total = progress.get("total_steps") or 0
+    fraction = min(1.0, progress.get("step", 0) / total) if total else 0.0
+    eta = progress.get("eta_s")
+    text = (f"{run.status} · epoch {progress.get('epoch', 0)}/{progress.get('epochs', '?')} · "
+            f"batch {progress.get('batch', 0)}/{progress.get('batches_per_epoch', '?')} · "
+            f"{progress.get('images_per_s', 0):,.0f} images/s"
+            + (f" · about {duration_text(eta)} left" if eta and run.is_running else ""))
+    return fraction, text
+
+
+def live_view(name: str) -> None:
+    """The open run, redrawn every second while it trains: progress, Stop, curves, digits."""
+    try:
+        run = runs.get_run(name)
+    except runs.RunNotFoundError:
+        st.info("That run is gone (deleted).")
         return
-    names = [run["name"] for run in runs]
-    watched = running.name if running is not None else st.session_state.get("watch_run", names[0])
-    run = next((r for r in runs if r["name"] == watched), runs[0])
-    status = run["status"]
-    st.subheader(f"Run {run['name']}")
-    state = status.get("status", "unknown")
-    total = status.get("total_steps") or 0
-    fraction = min(1.0, status.get("step", 0) / total) if total else 0.0
-    eta = status.get("eta_s")
-    st.progress(fraction, text=(f"{state} · epoch {status.get('epoch', 0)}/{status.get('epochs', '?')} · "
-                                f"batch {status.get('batch', 0)}/{status.get('batches_per_epoch', '?')} · "
-                                f"{status.get('images_per_s', 0):,.0f} images/s"
-                                + (f" · ETA {eta:,.0f} s" if eta and state == "running" else "")))
-    if state == "running":
-        if st.button("Stop", icon=":material/stop:", key="stop"):
-            stop_active()
-            st.toast("Stopping after this batch…")
-    else:
-        st.markdown(f"Status: **{state}**: {status.get('reason', '')}")
-    epochs = [row for row in read_jsonl(run["folder"] / "metrics.jsonl")]
-    batches = read_jsonl(run["folder"] / "batches.jsonl")
+    seen_running = st.session_state.setdefault("seen_running", {})
+    if seen_running.get(name) and not run.is_running:
+        seen_running[name] = False
+        st.rerun(scope="app")  # it just ended: refresh Start, the table and the actions
+    seen_running[name] = run.is_running
+    title, button = st.columns([4, 1], vertical_alignment="bottom")
+    title.subheader(f"Run {run.name}")
+    fraction, text = progress_text(run)
+    if run.is_running:
+        if button.button("Stop", icon=":material/stop:", key=f"stop_{name}"):
+            try:
+                st.toast(runs.stop_run(name))
+            except runs.RunError as error:
+                st.warning(str(error))
+    st.progress(fraction, text=text)
+    if not run.is_running:
+        st.markdown(f"Status: **{run.status}**: {run.reason}")
+    charts(run)
+
+
+def charts(run: runs.Run) -> None:
+    epochs = run.epochs()
+    planned = run.config.get("epochs") or 1
     left, right = st.columns(2)
     if epochs:
-        frame = ui.history_frame({run["name"]: {"history": epochs}}, include_partial=True)
-        left.altair_chart(ui.curves_chart(frame, "accuracy", color="split", dash="run", height=260))
-        left.altair_chart(ui.curves_chart(frame, "loss", color="split", dash="run", height=260))
+        frame = ui.history_frame({run.name: epochs}, include_partial=True)
+        left.altair_chart(ui.live_curves_chart(frame, "accuracy", planned))
+        left.altair_chart(ui.live_curves_chart(frame, "loss", planned))
     else:
         left.caption("Epoch curves appear at the end of the first epoch.")
+    total = run.progress.get("total_steps") or 0
+    batches = run.batches()
     if batches:
-        frame = pd.DataFrame(batches)
-        right.altair_chart(alt.Chart(frame, height=260, title="batch loss").mark_line().encode(
-            x=alt.X("step:Q", title="batch"), y=alt.Y("loss:Q", scale=alt.Scale(type="log"))))
-    if state in ("finished", "stopped") and (run["folder"] / "model.pt").exists():
-        finished_actions(run)
+        right.altair_chart(ui.batch_loss_chart(batches, total))
+    try:
+        config = runs.config_of(run)
+        train_size = min(config.limit or TRAIN_IMAGES, TRAIN_IMAGES)
+        schedule = planned_lr(json.dumps(config.to_dict(), sort_keys=True), train_size)
+        right.altair_chart(ui.lr_chart(schedule, run.progress.get("step")))
+    except ConfigError:
+        pass
+    samples = run.samples()
+    latest = samples[-1] if samples else None
+    indices = latest["indices"] if latest else runs.sample_indices()
+    labels = latest["labels"] if latest else ui.test_labels(indices)
+    images = ui.cached_test_images()[indices]
+    caption = (f"The same {len(indices)} test digits after epoch {latest['epoch']}: green right, red wrong"
+               if latest else f"The same {len(indices)} test digits: labelled at each epoch end")
+    st.image(ui.sample_grid_image(images, labels, latest["predictions"] if latest else None), caption=caption)
 
 
-def finished_actions(run: dict) -> None:
-    a, b, c = st.columns(3)
-    a.download_button("Metrics (CSV)", metrics_csv(run["folder"]), f"{run['name']}.csv", "text/csv",
-                      icon=":material/download:")
-    b.download_button("Weights (.pt)", (run["folder"] / "model.pt").read_bytes(), f"{run['name']}.pt",
-                      icon=":material/download:")
-    if c.button("Promote to checkpoints/", icon=":material/upload:",
-                help="Copy these weights and metrics into checkpoints/ so every page offers them"):
-        path = promote(run["folder"], CHECKPOINT_DIR)
-        ui.shipped_records.clear()
-        st.toast(f"Promoted to {path}")
-    st.caption("Evaluate it on the Evaluate page (finished runs are listed there).")
+def run_actions(run: runs.Run) -> None:
+    """For a run that is not training: reuse its settings, download, promote / un-promote, delete."""
+    a, b, c, d, e = st.columns(5)
+    if a.button("Settings from this run", icon=":material/tune:", key="reuse"):
+        try:
+            load_form(runs.config_of(run))
+            st.rerun()
+        except ConfigError as error:
+            st.error(str(error))
+    if run.has_weights:
+        b.download_button("Metrics (CSV)", run.metrics_csv(), f"{run.name}.csv", "text/csv",
+                          icon=":material/download:")
+        c.download_button("Weights (.pt)", run.weights_path.read_bytes(), f"{run.name}.pt",
+                          icon=":material/download:")
+    if d.button("Promote…", icon=":material/upload:", disabled=run.status != "finished",
+                help="Copy into checkpoints/ so every page offers it (finished runs only)"
+                if run.status == "finished" else f"Only finished runs can be promoted; this one is {run.status}."):
+        promote_dialog(run.name)
+    if e.button("Delete…", icon=":material/delete:"):
+        delete_dialog(run.name)
+    promoted = [r for r in list_checkpoints()[0] if r.kind == "promoted" and r.promoted_from == run.name]
+    for record in promoted:
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.success(f"Promoted as checkpoint **{record.name}** ({record.verified_test_acc:.2f}% on the "
+                     f"10,000 test images).")
+        if right.button("Un-promote", key=f"unpromote_{record.name}", icon=":material/undo:"):
+            try:
+                runs.unpromote(record.name)
+                st.toast(f"Removed {record.name} from checkpoints/")
+                st.rerun()
+            except runs.RunError as error:
+                st.error(str(error))
+
+
+@st.dialog("Promote this run to checkpoints/?")
+def promote_dialog(name: str) -> None:
+    try:
+        with st.spinner("Loading and evaluating its weights on the 10,000 test images…"):
+            plan = runs.plan_promotion(name, data=ui.cached_mnist())
+    except runs.RunError as error:
+        st.error(str(error))
+        return
+    left, right = st.columns(2)
+    left.metric(f"This run ({plan.model})", f"{plan.test_acc:.2f}%", help="Measured now from its weights")
+    if plan.shipped_stem:
+        right.metric(f"Shipped {plan.shipped_stem}", f"{plan.shipped_test_acc:.2f}%",
+                     f"{plan.test_acc - plan.shipped_test_acc:+.2f} points", delta_color="normal")
+    stem = st.text_input("Checkpoint name", plan.stem, help="Never overwrites an existing checkpoint")
+    st.caption("Every page will offer it. Un-promote removes exactly these two files again.")
+    if st.button("Promote", type="primary"):
+        try:
+            record = runs.promote(name, stem, data=ui.cached_mnist())
+        except runs.RunError as error:
+            st.error(str(error))
+            return
+        st.toast(f"Promoted as {record.name}")
+        st.rerun()
+
+
+@st.dialog("Delete this run?")
+def delete_dialog(name: str) -> None:
+    st.write(f"Run **{name}**, its curves and its weights will be deleted. This cannot be undone.")
+    left, right = st.columns(2)
+    if left.button("Delete", type="primary", icon=":material/delete:"):
+        try:
+            runs.delete_run(name)
+        except runs.RunError as error:
+            st.error(str(error))
+            return
+        st.session_state.pop(OPEN, None)
+        st.rerun()
+    if right.button("Cancel"):
+        st.rerun()
+
+
+def runs_table(all_runs: list[runs.Run]) -> None:
+    st.subheader("All runs")
+    rows = []
+    for run in all_runs:
+        summary = run.record.summary
+        started = pd.Timestamp(run.started_at, unit="s", tz="UTC").tz_convert(None) if run.started_at else None
+        rows.append({"run": run.name, "status": run.status, "model": run.config.get("model", "?"),
+                     "epochs": f"{summary.epochs if summary else 0}/{run.config.get('epochs', '?')}",
+                     "final test (%)": summary.final_test_acc if summary else None,
+                     "final val (%)": summary.final_val_acc if summary else None,
+                     "started (UTC)": started, "wall time (s)": run.wall_seconds})
+    event = st.dataframe(pd.DataFrame(rows), hide_index=True, on_select="rerun", selection_mode="single-row",
+                         key="runs_table", width="stretch", column_config={
+                             "final test (%)": st.column_config.NumberColumn(format="%.2f"),
+                             "final val (%)": st.column_config.NumberColumn(format="%.2f"),
+                             "started (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                             "wall time (s)": st.column_config.NumberColumn(format="%.0f")})
+    st.caption("Click a row to open that run above.")
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        name = rows[picked[0]]["run"]
+        if st.session_state.get("last_pick") != name:
+            st.session_state.last_pick = name
+            st.session_state[OPEN] = name
+            st.rerun()
 
 
 def render() -> None:
     st.title("Train an iteration")
-    config = settings_form()
-    if config is not None:
-        model_card(config)
-    start_button(config)
+    active = prepare_form()
+    settings_form()
+    config, error = None, None
+    try:
+        config = form_config()
+    except ConfigError as invalid:
+        error = str(invalid)
+    start_row(config, error, active)
+    with st.expander(f"Layer table of {st.session_state.form_model}"):
+        rows = [{**row, "output": "×".join(map(str, row["output"]))}
+                for row in layer_table(create_model(st.session_state.form_model))]
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+    all_runs = runs.list_runs()
+    names = [run.name for run in all_runs]
+    if st.session_state.get(OPEN) not in names:
+        st.session_state[OPEN] = active.name if active is not None else (names[0] if names else None)
+    name = st.session_state.get(OPEN)
+    if name is None:
+        st.info("No runs yet: choose settings above and press Start.")
+        return
+    opened = next(run for run in all_runs if run.name == name)
+    st.fragment(run_every=1.0 if opened.is_running else None)(live_view)(name)
+    if not opened.is_running:
+        run_actions(opened)
     st.divider()
-    live_view()
+    runs_table(all_runs)
 
 
 render()

@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mnist_core.callbacks import ProgressPrinter  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.pretrained import CHECKPOINT_DIR, publish, write_json  # noqa: E402
+from mnist_core.pretrained import CHECKPOINT_DIR, publish  # noqa: E402
+from mnist_core.records import write_json  # noqa: E402
 
 
 def time_to_target(history: list[dict], target: float) -> tuple[int | None, float | None]:
@@ -52,13 +53,13 @@ def main() -> int:
         out.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         record = publish(args.model, out, data, callbacks=[ProgressPrinter()], seed=seed, file_stem=stem)
-        summary = record["summary"]
-        epoch, seconds = time_to_target(record["history"], args.target)
-        results.append({"seed": seed, "final_test_acc": summary["final_test_acc"],
-                        "best_test_acc": summary["best_test_acc"], "best_test_epoch": summary["best_test_epoch"],
-                        "epochs": summary["epochs"], "wall_seconds": time.perf_counter() - started,
-                        "target_epoch": epoch, "seconds_to_target": seconds, "history": record["history"]})
-        print(f"seed {seed}: final {summary['final_test_acc']:.2f}%  best {summary['best_test_acc']:.2f}%  "
+        summary = record.summary
+        epoch, seconds = time_to_target(record.history, args.target)
+        results.append({"seed": seed, "final_test_acc": summary.final_test_acc,
+                        "best_test_acc": summary.best_test_acc, "best_test_epoch": summary.best_test_epoch,
+                        "epochs": summary.epochs, "wall_seconds": time.perf_counter() - started,
+                        "target_epoch": epoch, "seconds_to_target": seconds, "history": record.history})
+        print(f"seed {seed}: final {summary.final_test_acc:.2f}%  best {summary.best_test_acc:.2f}%  "
               f"{args.target}% at epoch {epoch} after {seconds and round(seconds)} s", file=sys.stderr)
     finals = [r["final_test_acc"] for r in results]
     reached = [r["seconds_to_target"] for r in results if r["seconds_to_target"] is not None]

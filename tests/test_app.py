@@ -73,7 +73,7 @@ def test_train_page_runs_a_tiny_run_to_the_end(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     app = page("train").run()
     assert not app.exception
-    assert any("parameters" in m.value for m in app.markdown)
+    assert any("parameters" in c.value for c in app.caption)
     inputs = {n.label: n for n in app.number_input}
     inputs["Epochs"].set_value(1)
     inputs["Training images (0 = all 55,000)"].set_value(256)
@@ -86,11 +86,80 @@ def test_train_page_runs_a_tiny_run_to_the_end(tmp_path, monkeypatch):
         time.sleep(0.2)
     app.run()
     assert not app.exception
-    listed = runs.list_runs(tmp_path)
-    assert len(listed) == 1 and listed[0]["status"]["status"] == "finished"
-    assert runs.read_jsonl(listed[0]["folder"] / "metrics.jsonl")
-    assert json.loads((listed[0]["folder"] / "config.json").read_text())["precision"] == "bf16"
+    (run,) = runs.list_runs(tmp_path)
+    assert run.status == "finished" and run.epochs() and run.config["precision"] == "bf16"
     assert any("finished" in m.value for m in app.markdown)
+    assert any(s.value == f"Run {run.name}" for s in app.subheader)
+    assert list(app.dataframe[-1].value["run"]) == [run.name]  # the runs table
+
+
+def test_train_form_mirrors_the_running_run_and_start_is_disabled(tmp_path, monkeypatch, tiny_data):
+    import time
+
+    from mnist_core import runs
+    from mnist_core.recipes import default_config
+
+    monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
+    config = default_config("seed001_iter3", epochs=40, batch_size=8, limit=256, eval_limit=100, lr=0.02, seed=7)
+    run = runs.start_run(config, tmp_path, data=tiny_data)
+    try:
+        app = page("train").run()  # a fresh session, as after a reload
+        assert not app.exception
+        assert app.session_state["form_model"] == "seed001_iter3"
+        inputs = {n.label: n for n in app.number_input}
+        assert inputs["Epochs"].value == 40 and inputs["Seed"].value == 7
+        assert inputs["Learning rate (peak for onecycle)"].value == 0.02
+        assert inputs["Training images (0 = all 55,000)"].value == 256
+        start = next(b for b in app.button if b.label == "Start training")
+        assert start.disabled
+        assert any("Start is off while" in c.value and run.name in c.value for c in app.caption)
+        app.run()  # and after a rerun
+        assert app.session_state["form_model"] == "seed001_iter3"
+        assert next(b for b in app.button if b.label == "Start training").disabled
+    finally:
+        runs.stop_run(run.name, tmp_path)
+        deadline = time.time() + 60
+        while runs.active_run() is not None and time.time() < deadline:
+            time.sleep(0.1)
+
+
+def scratch_checkpoints(tmp_path, monkeypatch, names=("seed001_iter3", "seed004", "frontier")):
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for name in names:
+        for suffix in (".pt", ".json"):
+            (folder / f"{name}{suffix}").write_bytes((ROOT / "checkpoints" / f"{name}{suffix}").read_bytes())
+    monkeypatch.setenv("MNIST_CHECKPOINTS", str(folder))
+    monkeypatch.setenv("MNIST_RUNS", str(tmp_path / "runs"))
+    return folder
+
+
+def test_draw_survives_a_checkpoint_that_disappears_or_is_corrupt(tmp_path, monkeypatch):
+    folder = scratch_checkpoints(tmp_path, monkeypatch)
+    digit = mnist_data.test_images_uint8()[0].numpy()
+    app = page("draw")
+    app.session_state["draw_injected_image"] = canvas_like(digit)
+    app.run()
+    assert not app.exception and len(app.dataframe[0].value) == 3
+    (folder / "seed004.pt").unlink()  # while the app runs
+    (folder / "frontier.pt").write_bytes(b"garbage")
+    app.run()
+    assert not app.exception
+    assert app.metric[0].label.startswith("Prediction") and app.metric[0].value == "7"
+    assert list(app.dataframe[0].value["model"]) == ["seed001_iter3"]
+    notes = " ".join(c.value for c in app.caption)
+    assert "seed004.pt is missing" in notes and "frontier" in notes
+
+
+def test_evaluate_survives_its_checkpoint_disappearing(tmp_path, monkeypatch):
+    folder = scratch_checkpoints(tmp_path, monkeypatch, ("seed001_iter3", "seed004"))
+    app = page("evaluate").run()
+    assert not app.exception and app.metric[0].label == "Test accuracy"
+    (folder / "seed004.pt").unlink()
+    (folder / "seed001_iter3.pt").unlink()
+    app.run()
+    assert not app.exception
+    assert app.warning or app.error  # nothing to evaluate: said plainly, no traceback
 
 
 def test_compare_page_default_view_shows_write_up_001():

@@ -1,8 +1,8 @@
 """A fresh server whose first visitor opens a deep link (/train) gets the app's own navigation.
 
 Until some session has called st.navigation, Streamlit runs a deep-linked page straight from
-pages/ with an automatic navigation ("streamlit app", "compare", ...); app_ui.route_through_router
-sends that run through the router, which forwards to the page that was asked for."""
+pages/ with an automatic navigation ("streamlit app", "compare", ...); app_ui turns that fallback
+off and reruns, so the same URL goes through the router (checked to fail without it)."""
 import shutil
 
 import pytest

@@ -6,12 +6,21 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from mnist_core import data as mnist_data
 from mnist_core.models import list_models
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def runs_folder(tmp_path, monkeypatch):
+    """Every CLI run records into a fresh runs folder and promotes into a scratch checkpoints/."""
+    monkeypatch.setenv("MNIST_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("MNIST_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    return tmp_path / "runs"
 
 
 def cli(*args):
@@ -83,3 +92,36 @@ def test_ctrl_c_stops_between_batches_and_saves_the_partial_run(tmp_path):
     from mnist_core.checkpoint import load_checkpoint
     history = load_checkpoint(checkpoint).history
     assert 1 <= len(history) < 50
+
+
+def test_a_cli_run_is_recorded_in_the_runs_store_and_listed(runs_folder):
+    trained = cli("train", "--model", "seed004", "--epochs", "1", "--limit", "1024")
+    assert trained.returncode == 0, trained.stderr
+    listed = cli("runs", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (row,) = json.loads(listed.stdout)
+    assert row["model"] == "seed004" and row["status"] == "finished" and row["epochs"] == 1
+    assert 0.0 <= row["final_test_acc"] <= 100.0
+    assert f"run {row['name']}: finished" in trained.stderr
+    from mnist_core import runs
+    assert runs.get_run(row["name"], runs_folder).has_weights
+
+    promoted = cli("promote", row["name"], "--as", "cli-promoted")
+    assert promoted.returncode == 0, promoted.stderr
+    assert "test accuracy" in promoted.stderr
+    again = cli("promote", row["name"], "--as", "cli-promoted")
+    assert again.returncode == 2 and "never overwritten" in again.stderr and "Traceback" not in again.stderr
+    assert cli("unpromote", "cli-promoted").returncode == 0
+    assert cli("delete", row["name"]).returncode == 0
+    assert json.loads(cli("runs", "--json").stdout) == []
+    gone = cli("delete", row["name"])
+    assert gone.returncode == 2 and "no run named" in gone.stderr
+
+
+def test_out_that_cannot_be_written_is_refused_before_training(tmp_path, runs_folder):
+    (tmp_path / "a-file").write_text("x")
+    for out in (tmp_path, tmp_path / "a-file" / "model.pt"):
+        result = cli("train", "--model", "seed004", "--epochs", "1", "--limit", "256", "--out", str(out))
+        assert result.returncode == 2 and result.stderr.startswith("error: cannot write"), result.stderr
+        assert "epoch" not in result.stderr  # refused before any training
+    assert not runs_folder.exists() or not any(runs_folder.iterdir())

@@ -1,11 +1,18 @@
-"""The runs store: background runs, one at a time, stop keeps partial metrics, safe names, promote."""
+"""The Run API: background runs one at a time, stop by name, partial metrics, safe names,
+guarded promotion and un-promotion, delete, CLI-style runs, interrupted and damaged runs."""
 import json
+import os
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from mnist_core import runs
 from mnist_core.checkpoint import load_checkpoint
+from mnist_core.pretrained import CHECKPOINT_DIR, list_checkpoints
 from mnist_core.recipes import default_config
 
 
@@ -21,35 +28,62 @@ def tiny(**changes):
                                               "eval_limit": 200, "log_every_batches": 1, **changes})
 
 
-def test_a_run_writes_config_status_metrics_batches_and_weights(tmp_path, tiny_data):
-    run = runs.start_run(tiny(), tmp_path, data=tiny_data)
+def wait_for_steps(run, directory, steps=3, timeout=30):
+    deadline = time.time() + timeout
+    while runs.get_run(run.name, directory).progress.get("step", 0) < steps and time.time() < deadline:
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def finished_run(tmp_path, tiny_data):
+    run = runs.start_run(tiny(), tmp_path / "runs", data=tiny_data)
     wait_until_done()
-    folder = run.folder
-    status = runs.read_status(folder)
-    assert status["status"] == "finished" and status["step"] == 4
-    assert json.loads((folder / "config.json").read_text())["model"] == "seed001_iter2"
-    assert len(runs.read_jsonl(folder / "metrics.jsonl")) == 1
-    assert [row["step"] for row in runs.read_jsonl(folder / "batches.jsonl")] == [1, 2, 3, 4]
-    assert load_checkpoint(folder / "model.pt").model_name == "seed001_iter2"
-    assert "test_acc" in runs.metrics_csv(folder).splitlines()[0]
-    listed = runs.list_runs(tmp_path)
-    assert [r["name"] for r in listed] == [run.name]
+    return runs.get_run(run.name, tmp_path / "runs")
 
 
-def test_second_run_is_refused_and_stop_keeps_partial_metrics(tmp_path, tiny_data):
+def test_a_run_records_config_status_epochs_batches_samples_and_weights(tmp_path, tiny_data):
+    started = runs.start_run(tiny(), tmp_path, data=tiny_data)
+    assert started.status == "running"
+    wait_until_done()
+    run = runs.get_run(started.name, tmp_path)
+    assert run.status == "finished" and run.progress["step"] == 4
+    assert run.config["model"] == "seed001_iter2"
+    assert len(run.epochs()) == 1
+    assert [row["step"] for row in run.batches()] == [1, 2, 3, 4]
+    assert all(row["lr"] > 0 for row in run.batches())
+    (sample,) = run.samples()
+    assert len(sample["indices"]) == runs.SAMPLE_COUNT == len(sample["predictions"]) == len(sample["labels"])
+    assert run.has_weights and load_checkpoint(run.weights_path).model_name == "seed001_iter2"
+    assert "test_acc" in run.metrics_csv().splitlines()[0]
+    record = run.record
+    assert record.kind == "run" and record.status == "finished" and record.summary.epochs == 1
+    assert record.summary.final_test_acc == run.epochs()[-1]["test_acc"]
+    assert [r.name for r in runs.list_runs(tmp_path)] == [run.name]
+
+
+def test_stop_takes_a_name_and_never_stops_another_run(tmp_path, tiny_data):
     run = runs.start_run(tiny(epochs=50, batch_size=8), tmp_path, data=tiny_data)
     with pytest.raises(runs.RunBusyError, match=run.name):
         runs.start_run(tiny(), tmp_path, data=tiny_data)
-    deadline = time.time() + 30
-    while runs.read_status(run.folder).get("step", 0) < 3 and time.time() < deadline:
-        time.sleep(0.02)
-    assert runs.stop_active() == run.name
+    wait_for_steps(run, tmp_path)
+    (tmp_path / "older").mkdir()  # a finished run from earlier, next to the active one
+    (tmp_path / "older" / "config.json").write_text(json.dumps(tiny().to_dict()))
+    (tmp_path / "older" / "status.json").write_text(json.dumps({"status": "finished", "reason": "done"}))
+    with pytest.raises(runs.RunError, match="not training"):
+        runs.stop_run("older", tmp_path)
+    with pytest.raises(runs.RunNotFoundError):
+        runs.stop_run("no-such-run", tmp_path)
+    time.sleep(0.3)
+    assert runs.get_run(run.name, tmp_path).status == "running", "a refused stop must leave the run training"
+    with pytest.raises(runs.RunError, match="training"):
+        runs.delete_run(run.name, tmp_path)
+    assert "stopping" in runs.stop_run(run.name, tmp_path)
     wait_until_done()
-    status = runs.read_status(run.folder)
-    assert status["status"] == "stopped" and "user" in status["reason"]
-    rows = runs.read_jsonl(run.folder / "metrics.jsonl")
-    assert rows and rows[-1]["partial"] is True
-    assert (run.folder / "model.pt").exists()
+    stopped = runs.get_run(run.name, tmp_path)
+    assert stopped.status == "stopped" and "user" in stopped.reason
+    rows = stopped.epochs()
+    assert rows and rows[-1]["partial"] is True and stopped.record.summary.partial
+    assert stopped.has_weights
 
 
 def test_names_cannot_escape_the_runs_folder(tmp_path):
@@ -58,14 +92,89 @@ def test_names_cannot_escape_the_runs_folder(tmp_path):
     with pytest.raises(ValueError):
         runs.sanitize_name("../..")
     with pytest.raises(runs.RunNotFoundError):
-        runs.run_folder("../checkpoints", tmp_path)
+        runs.get_run("../checkpoints", tmp_path)
 
 
-def test_promote_copies_weights_and_a_record(tmp_path, tiny_data):
-    run = runs.start_run(tiny(), tmp_path / "runs", data=tiny_data)
-    wait_until_done()
-    path = runs.promote(run.folder, tmp_path / "checkpoints", stem="my-run")
-    record = json.loads((tmp_path / "checkpoints" / "my-run.json").read_text())
-    assert path.exists() and record["model"] == "seed001_iter2" and record["promoted_from"] == run.name
-    from mnist_core.pretrained import read_records
-    assert [r["stem"] for r in read_records(tmp_path / "checkpoints")] == ["my-run"]
+def test_promote_evaluates_then_copies_and_unpromote_removes_only_that(tmp_path, finished_run, tiny_data):
+    checkpoints = tmp_path / "checkpoints"
+    plan = runs.plan_promotion(finished_run.name, "my-run", checkpoints, tmp_path / "runs", data=tiny_data)
+    assert plan.stem == "my-run" and 0 <= plan.test_acc <= 100 and plan.shipped_stem is None
+    record = runs.promote(finished_run.name, "my-run", checkpoints, tmp_path / "runs", data=tiny_data)
+    assert record.kind == "promoted" and record.promoted_from == finished_run.name
+    assert record.verified_test_acc == pytest.approx(plan.test_acc)
+    listed, problems = list_checkpoints(checkpoints)
+    assert [r.name for r in listed] == ["my-run"] and not problems
+    assert load_checkpoint(checkpoints / "my-run.pt").model_name == "seed001_iter2"
+    with pytest.raises(runs.PromotionError, match="never overwritten"):
+        runs.promote(finished_run.name, "my-run", checkpoints, tmp_path / "runs", data=tiny_data)
+    shutil.copy(CHECKPOINT_DIR / "seed004.json", checkpoints / "seed004.json")
+    shutil.copy(CHECKPOINT_DIR / "seed004.pt", checkpoints / "seed004.pt")
+    with pytest.raises(runs.PromotionError, match="never overwritten"):
+        runs.promote(finished_run.name, "seed004", checkpoints, tmp_path / "runs", data=tiny_data)
+    with pytest.raises(runs.PromotionError, match="only what was promoted"):
+        runs.unpromote("seed004", checkpoints)
+    runs.unpromote("my-run", checkpoints)
+    assert sorted(path.name for path in checkpoints.iterdir()) == ["seed004.json", "seed004.pt"]
+
+
+def test_promote_refuses_a_stopped_run_and_unloadable_weights(tmp_path, finished_run, tiny_data):
+    directory, checkpoints = tmp_path / "runs", tmp_path / "checkpoints"
+    folder = directory / finished_run.name
+    status = json.loads((folder / "status.json").read_text())
+    (folder / "status.json").write_text(json.dumps({**status, "status": "stopped", "reason": "stopped by the user"}))
+    with pytest.raises(runs.PromotionError, match="only finished runs.*stopped"):
+        runs.promote(finished_run.name, checkpoints=checkpoints, directory=directory, data=tiny_data)
+    (folder / "status.json").write_text(json.dumps(status))
+    (folder / "model.pt").write_bytes(b"not a checkpoint")  # a crafted or corrupt model.pt
+    with pytest.raises(runs.PromotionError, match="cannot be loaded"):
+        runs.promote(finished_run.name, checkpoints=checkpoints, directory=directory, data=tiny_data)
+    assert not checkpoints.exists() or not any(checkpoints.iterdir()), "nothing may be copied"
+
+
+def test_delete_removes_a_finished_run(tmp_path, finished_run):
+    runs.delete_run(finished_run.name, tmp_path / "runs")
+    assert runs.list_runs(tmp_path / "runs") == []
+
+
+def test_foreground_runs_are_recorded_like_background_ones(tmp_path, tiny_data):
+    run = runs.train_run(tiny(), tmp_path, name="from-the-cli", data=tiny_data)
+    assert run.name == "from-the-cli" and run.status == "finished" and run.has_weights
+    assert [r.name for r in runs.list_runs(tmp_path)] == ["from-the-cli"]
+    records, _ = runs.trained_models(checkpoints=tmp_path / "none", directory=tmp_path)
+    assert [r.key for r in records] == ["run:from-the-cli"]
+
+
+def test_a_run_whose_process_died_is_interrupted_and_damaged_runs_are_listed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    folder = tmp_path / "killed"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(tiny().to_dict()))
+    (folder / "status.json").write_text(json.dumps({"status": "running", "epoch": 2, "pid": pid,
+                                                   "updated_at": time.time(), "started_at": time.time()}))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json")
+    listed = {run.name: run for run in runs.list_runs(tmp_path)}
+    assert listed["killed"].status == "interrupted" and "epoch 2" in listed["killed"].reason
+    assert listed["broken"].status == "damaged" and "config.json" in listed["broken"].reason
+    records, problems = runs.trained_models(checkpoints=tmp_path / "none", directory=tmp_path)
+    assert records == [] and any("broken" in problem for problem in problems)
+
+
+def test_a_stop_request_reaches_a_run_in_another_process(tmp_path):
+    env = {**os.environ, "MNIST_RUNS": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--model", "seed001_iter2",
+                                "--epochs", "50", "--limit", "2000", "--batch-size", "16", "--name", "cli-run"],
+                               cwd=Path(__file__).resolve().parent.parent, env=env,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:
+            if line.startswith("epoch"):
+                break
+        assert runs.get_run("cli-run", tmp_path).status == "running"
+        assert "stopping" in runs.stop_run("cli-run", tmp_path)
+        process.communicate(timeout=60)
+    finally:
+        process.kill()
+    run = runs.get_run("cli-run", tmp_path)
+    assert run.status == "stopped" and run.has_weights

@@ -1,5 +1,4 @@
 """The shipped checkpoints: one per registered model, matching the registry and their own records."""
-import json
 import time
 from pathlib import Path
 
@@ -8,7 +7,8 @@ import pytest
 from mnist_core.checkpoint import load_model
 from mnist_core.evaluate import evaluate
 from mnist_core.models import count_parameters, list_models, model_info
-from mnist_core.pretrained import CHECKPOINT_DIR, read_records
+from mnist_core.pretrained import CHECKPOINT_DIR, list_checkpoints
+from mnist_core.records import read_record
 from mnist_core.report import END, START, reproduction_table
 
 README = CHECKPOINT_DIR.parent / "README.md"
@@ -17,10 +17,12 @@ README = CHECKPOINT_DIR.parent / "README.md"
 @pytest.mark.parametrize("name", list_models())
 def test_every_registered_model_ships_weights_and_history(name):
     assert (CHECKPOINT_DIR / f"{name}.pt").is_file(), f"run: python -m mnist_core pretrain --models {name}"
-    record = json.loads((CHECKPOINT_DIR / f"{name}.json").read_text())
-    assert record["model"] == name and record["params"] == model_info(name).params
-    assert record["history"] and record["summary"]["epochs"] >= 1
-    for row in record["history"]:
+    record = read_record(CHECKPOINT_DIR / f"{name}.json")
+    assert record.kind == "shipped" and record.model == name and record.params == model_info(name).params
+    assert record.weights_path == str(CHECKPOINT_DIR / f"{name}.pt") and record.size_bytes > 0
+    assert record.history and record.summary.epochs >= 1 and record.status == "finished"
+    assert record.versions["torch"] and record.created_at
+    for row in record.history:
         assert {"train_loss", "train_acc", "val_acc", "test_loss", "test_acc", "lr", "seconds"} <= set(row)
 
 
@@ -30,7 +32,7 @@ def test_recorded_accuracy_matches_a_fresh_evaluation(mnist):
         model, checkpoint = load_model(CHECKPOINT_DIR / f"{name}.pt")
         assert checkpoint.model_name == name
         assert count_parameters(model) == model_info(name).params or model_info(name).params is None
-        recorded = json.loads((CHECKPOINT_DIR / f"{name}.json").read_text())["summary"]["final_test_acc"]
+        recorded = read_record(CHECKPOINT_DIR / f"{name}.json").summary.final_test_acc
         measured = 100 * evaluate(model, mnist.test).accuracy
         assert abs(measured - recorded) <= 0.05, (name, measured, recorded)
     assert time.perf_counter() - started < 60
@@ -42,7 +44,8 @@ def test_checkpoints_stay_small():
 
 
 def test_readme_table_is_generated_from_the_records():
-    records = read_records()
+    records, problems = list_checkpoints(CHECKPOINT_DIR)
+    assert not problems
     text = README.read_text()
     block = text[text.index(START) + len(START):text.index(END)].strip()
     assert block == reproduction_table(records), "run: python -m mnist_core report --write-readme"

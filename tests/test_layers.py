@@ -1,13 +1,13 @@
-"""Layer summaries, memory estimates and the Pareto front."""
+"""Layer tables, memory estimates and the Pareto front."""
 from mnist_core.models import count_parameters, create_model, list_models
 from mnist_core.pareto import pareto_front
-from mnist_core.summary import layer_summary, memory_estimate
+from mnist_core.layers import layer_table, memory_estimate
 
 
-def test_layer_summary_adds_up_to_the_parameter_count():
+def test_layer_table_adds_up_to_the_parameter_count():
     for name in list_models():
         model = create_model(name)
-        rows = layer_summary(model)
+        rows = layer_table(model)
         assert sum(row["params"] for row in rows) == count_parameters(model)
         assert rows[-1]["output"][-1] == 10 or rows[-1]["output"][0] == 10
 

@@ -1,4 +1,4 @@
-"""Layer summaries and memory estimates of registered models (for the Train and Compare pages)."""
+"""Layer tables and memory estimates of registered models (for the Train and Compare pages)."""
 from __future__ import annotations
 
 import torch
@@ -7,7 +7,7 @@ import torch.nn as nn
 from .models import count_parameters, create_model
 
 
-def layer_summary(model: nn.Module) -> list[dict]:
+def layer_table(model: nn.Module) -> list[dict]:
     """One row per leaf layer: name, type, output shape (batch of 1), parameters."""
     rows, hooks = [], []
     for name, module in model.named_modules():
@@ -29,7 +29,7 @@ def layer_summary(model: nn.Module) -> list[dict]:
 def memory_estimate(name: str) -> dict:
     """Bytes of float32 weights, and of activations for one image (forward pass)."""
     model = create_model(name)
-    rows = layer_summary(model)
+    rows = layer_table(model)
     activations = sum(int(torch.tensor(row["output"]).prod()) for row in rows) * 4
     return {"params": count_parameters(model), "weights_bytes": count_parameters(model) * 4,
             "activations_bytes_per_image": activations}
