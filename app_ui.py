@@ -191,18 +191,24 @@ def curves_chart(frame: pd.DataFrame, metric: str, color: str = "run", dash: str
     ).add_params(legend)
 
 
-def live_curves_chart(frame: pd.DataFrame, metric: str, epochs: int, height: int = 240) -> alt.Chart:
-    """One run's train / validation / test curves in stable colours, x fixed to the planned epochs."""
-    scale = alt.Scale(zero=False) if metric == "accuracy" else alt.Scale(type="log")
+def live_curves_chart(frame: pd.DataFrame, metric: str, epochs: int, height: int = 260) -> alt.Chart:
+    """One run's train / validation / test curves in stable colours, x fixed to the planned epochs.
+    Accuracy zooms to the later epochs (the first, far lower, is clamped to the bottom edge)."""
+    if metric == "accuracy":
+        later = frame.loc[frame["epoch"] > 1, "accuracy"].dropna()
+        low = max(0.0, float(later.min()) - 0.5) if len(later) else 0.0
+        scale = alt.Scale(domain=[low, 100.0], clamp=True)
+    else:
+        scale = alt.Scale(type="log")
     return alt.Chart(frame, height=height, title=f"{metric} per epoch").mark_line(point=True).encode(
         x=alt.X("epoch:Q", scale=alt.Scale(domain=[0, max(epochs, 1)]), axis=alt.Axis(tickMinStep=1, format="~f")),
         y=alt.Y(f"{metric}:Q", scale=scale, title=metric + (" (%)" if metric == "accuracy" else "")),
-        color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=alt.Legend(orient="top", title=None)),
+        color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=alt.Legend(orient="right", title=None)),
         tooltip=["split", alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip(f"{metric}:Q", format=".4f")],
     )
 
 
-def batch_loss_chart(batches: list[dict], total_steps: int, height: int = 240) -> alt.Chart:
+def batch_loss_chart(batches: list[dict], total_steps: int, height: int = 260) -> alt.Chart:
     """Raw batch loss (faint) with an exponential moving average over it, log scale."""
     frame = pd.DataFrame(batches)[["step", "loss"]].dropna()
     frame = frame[frame["loss"] > 0]
@@ -215,11 +221,11 @@ def batch_loss_chart(batches: list[dict], total_steps: int, height: int = 240) -
     return raw + smooth
 
 
-def lr_chart(schedule: list[dict], current_step: int | None, height: int = 160) -> alt.Chart:
+def lr_chart(schedule: list[dict], current_step: int | None, height: int = 260) -> alt.Chart:
     """The planned learning-rate schedule; a rule marks where the run is now."""
     frame = pd.DataFrame(schedule)
     line = alt.Chart(frame, height=height, title="learning rate (planned)").mark_line(color="#4c78a8").encode(
-        x=alt.X("step:Q", title="batch"), y=alt.Y("lr:Q", title="learning rate"),
+        x=alt.X("step:Q", title="batch"), y=alt.Y("lr:Q", title="learning rate", axis=alt.Axis(format="~g")),
         tooltip=["step", alt.Tooltip("lr:Q", format=".2e")])
     if not current_step:
         return line
@@ -233,7 +239,10 @@ def sample_grid_image(images: np.ndarray, labels: list[int], predictions: list[i
     (wrong) frame and its predicted label under it; grey before the first epoch ends."""
     from PIL import Image, ImageDraw
 
-    cell, label_height = 28 * factor + 8, 16
+    from PIL import ImageFont
+
+    cell, label_height = 28 * factor + 8, 22
+    font = ImageFont.load_default(size=15)
     rows = -(-len(labels) // columns)
     canvas = Image.new("RGB", (columns * cell, rows * (cell + label_height)), "white")
     draw = ImageDraw.Draw(canvas)
@@ -245,7 +254,7 @@ def sample_grid_image(images: np.ndarray, labels: list[int], predictions: list[i
         digit = Image.fromarray(upscale(image, factor)).convert("RGB")
         canvas.paste(digit, (left + 4, top + 4))
         text = "…" if predicted is None else f"{predicted}" + ("" if predicted == label else f" (true {label})")
-        draw.text((left + 4, top + cell), text, fill=colour if predicted is not None else "#777777")
+        draw.text((left + 4, top + cell + 1), text, font=font, fill=colour if predicted is not None else "#777777")
     return np.asarray(canvas)
 
 

@@ -234,7 +234,7 @@ def charts(run: runs.Run) -> None:
 
 def run_actions(run: runs.Run) -> None:
     """For a run that is not training: reuse its settings, download, promote / un-promote, delete."""
-    a, b, c, d, e = st.columns(5)
+    a, b, c, d, e = st.columns([1.5, 1.1, 1.1, 1, 1])
     if a.button("Settings from this run", icon=":material/tune:", key="reuse"):
         try:
             load_form(runs.config_of(run))

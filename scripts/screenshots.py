@@ -1,15 +1,18 @@
 """Screenshots of every page for the README (docs/*.png), taken in headless Chromium.
 
-    python scripts/screenshots.py        # needs Debian's chromium and the shipped checkpoints
+    python scripts/screenshots.py                # needs Debian's chromium and the shipped checkpoints
+    python scripts/screenshots.py --pages train  # only some pages
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
 from PIL import Image, ImageChops  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
@@ -38,36 +41,63 @@ def nav(page, title: str, wait_text: str) -> None:
     page.wait_for_timeout(2500)
 
 
+def train_shots(page, runs_folder: str) -> None:
+    """Train: an older finished run in the table, then a new run just after Start (the 1280x900
+    fold), and the same run a few epochs later (whole page)."""
+    from mnist_core.data import load_mnist
+    from mnist_core.recipes import default_config
+    from mnist_core.runs import train_run
+
+    train_run(default_config("seed001_iter2", epochs=2, limit=5000), runs_folder, name="seed001_iter2-earlier",
+              data=load_mnist())
+    nav(page, "Train", "Start training")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_label("Architecture").click()
+    page.get_by_role("option", name="frontier (own)").click()
+    page.wait_for_timeout(1500)
+    field = page.get_by_label("Training images (0 = all 55,000)", exact=True)
+    field.fill("10000")
+    field.press("Enter")
+    page.wait_for_timeout(1500)
+    page.get_by_role("button", name="Start training").first.click()
+    page.mouse.move(5, 5)  # no hover tooltip in the picture
+    page.wait_for_timeout(6000)
+    page.screenshot(path=str(DOCS / "train_fold.raw.png"))
+    Image.open(DOCS / "train_fold.raw.png").convert("RGB").quantize(colors=128).save(DOCS / "train_fold.png", optimize=True)
+    (DOCS / "train_fold.raw.png").unlink()
+    page.set_viewport_size({"width": 1300, "height": 1700})
+    page.wait_for_timeout(40000)  # a few epochs, so the curves have shape
+    page.mouse.move(5, 5)
+    save_small(page, "train")
+    stop_button(page).click()
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", nargs="*", default=["draw", "evaluate", "compare", "train"])
+    wanted = set(parser.parse_args().pages)
     DOCS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as runs, streamlit_server({"MNIST_RUNS": runs}) as url, \
             sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1700})
         page.goto(url)
-        canvas = page.locator("canvas.upper-canvas")
-        canvas.wait_for(timeout=60000)
-        box = canvas.bounding_box()
-        stroke(page, box, [(80, 60), (200, 60), (200, 140), (80, 140), (80, 230), (200, 230)])  # a "2"-ish 5
-        page.locator("[data-testid='stDataFrame']").wait_for(timeout=30000)
-        page.wait_for_timeout(2500)
-        save_small(page, "draw")
-        nav(page, "Evaluate", "Test accuracy")
-        save_small(page, "evaluate")
-        nav(page, "Compare", "Accuracy against size")
-        save_small(page, "compare")
-        nav(page, "Train", "Start training")
-        page.get_by_label("Architecture").click()
-        page.get_by_role("option", name="frontier").click()
-        page.wait_for_timeout(1500)
-        field = page.get_by_label("Training images (0 = all 55,000)", exact=True)
-        field.fill("10000")
-        field.press("Enter")
-        page.wait_for_timeout(1000)
-        page.get_by_role("button", name="Start training").click()
-        page.wait_for_timeout(45000)  # a few epochs, so the curves have shape
-        save_small(page, "train")
-        stop_button(page).click()
+        if "draw" in wanted:
+            canvas = page.locator("canvas.upper-canvas")
+            canvas.wait_for(timeout=60000)
+            box = canvas.bounding_box()
+            stroke(page, box, [(80, 60), (200, 60), (200, 140), (80, 140), (80, 230), (200, 230)])  # a "2"-ish 5
+            page.locator("[data-testid='stDataFrame']").wait_for(timeout=30000)
+            page.wait_for_timeout(2500)
+            save_small(page, "draw")
+        if "evaluate" in wanted:
+            nav(page, "Evaluate", "Test accuracy")
+            save_small(page, "evaluate")
+        if "compare" in wanted:
+            nav(page, "Compare", "Accuracy against size")
+            save_small(page, "compare")
+        if "train" in wanted:
+            train_shots(page, runs)
         browser.close()
     print("wrote", ", ".join(sorted(p.name for p in DOCS.glob("*.png"))))
     return 0

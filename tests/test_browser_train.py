@@ -1,4 +1,5 @@
-"""The Train page like a user: start a run, watch the charts move, Stop it; reload re-attaches."""
+"""The Train page like a user: start a run, watch the charts move, Stop it; reload re-attaches;
+the runs table opens an older run, which is promoted (with confirmation) and un-promoted."""
 import hashlib
 import shutil
 import time
@@ -17,8 +18,20 @@ def runs_folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def app(runs_folder):
-    with streamlit_server({"MNIST_RUNS": str(runs_folder)}) as url:
+def checkpoints_folder(tmp_path_factory):
+    """A scratch checkpoints/ (two shipped models) so promotion never touches the repository's."""
+    from mnist_core.pretrained import CHECKPOINT_DIR
+
+    folder = tmp_path_factory.mktemp("checkpoints")
+    for name in ("seed001_iter2", "frontier"):
+        for suffix in (".pt", ".json"):
+            shutil.copy(CHECKPOINT_DIR / f"{name}{suffix}", folder / f"{name}{suffix}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app(runs_folder, checkpoints_folder):
+    with streamlit_server({"MNIST_RUNS": str(runs_folder), "MNIST_CHECKPOINTS": str(checkpoints_folder)}) as url:
         with playwright_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             yield url, browser
@@ -34,14 +47,14 @@ def set_number(page, label: str, value: int) -> None:
 
 def open_train_page(page) -> None:
     page.locator("[data-testid='stSidebarNav']").get_by_text("Train", exact=True).click()
-    page.get_by_text("Start training").wait_for(timeout=60000)
+    page.get_by_role("button", name="Start training").first.wait_for(timeout=60000)
 
 
 def start_small_run(page, url: str, runs_folder) -> str:
     """Start a 30-epoch run on 3,000 images; returns its name once its folder says running."""
     from mnist_core import runs
 
-    before = {run["name"] for run in runs.list_runs(runs_folder)}
+    before = {run.name for run in runs.list_runs(runs_folder)}
     page.goto(url)  # like a user: the app's root, then the sidebar (see open_train_page)
     open_train_page(page)
     set_number(page, "Epochs", 30)
@@ -52,7 +65,7 @@ def start_small_run(page, url: str, runs_folder) -> str:
         page.get_by_role("button", name="Start training").click()
         for _ in range(20):
             page.wait_for_timeout(250)
-            new = [run["name"] for run in runs.list_runs(runs_folder) if run["name"] not in before]
+            new = [run.name for run in runs.list_runs(runs_folder) if run.name not in before]
             if new:
                 stop_button(page).wait_for(timeout=30000)
                 return new[0]
@@ -84,27 +97,89 @@ def test_start_watch_charts_update_then_stop(app, runs_folder):
     page.get_by_text("Status: stopped").wait_for(timeout=90000)
     from mnist_core import runs
     (run,) = runs.list_runs(runs_folder)
-    assert run["status"]["status"] == "stopped"
-    metrics = runs.read_jsonl(run["folder"] / "metrics.jsonl")
+    assert run.status == "stopped"
+    metrics = run.epochs()
     assert metrics and metrics[-1]["partial"] is True and len(metrics) < 30
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "train_stopped.png"), full_page=True)
 
 
-def test_reload_mid_run_reattaches(app, runs_folder):
+def test_reload_mid_run_reattaches_and_a_second_visitor_cannot_start(app, runs_folder):
     url, browser = app
     page = browser.new_page(viewport={"width": 1300, "height": 1200})
-    heading = f"Run {start_small_run(page, url, runs_folder)}"
+    name = start_small_run(page, url, runs_folder)
+    heading = f"Run {name}"
     page.get_by_role("heading", name=heading).wait_for(timeout=30000)
     assert page.url.endswith("/train")
     page.reload()
     page.get_by_role("heading", name=heading).wait_for(timeout=30000)  # re-attached after reload
     stop_button(page).wait_for(timeout=30000)
+    assert page.get_by_label("Epochs", exact=True).input_value() == "30"  # the form mirrors the run
+    table_text(page, name)  # listed in the runs table
     other = browser.new_page()  # a second visitor sees the same run and cannot start another
     other.goto(url)
     open_train_page(other)
-    other.get_by_text("Training now:").wait_for(timeout=30000)
-    other.get_by_role("button", name="Start training").click()
-    other.get_by_text("is already training").wait_for(timeout=30000)
+    other.get_by_text("Start is off while").wait_for(timeout=30000)
+    assert other.get_by_role("button", name="Start training").first.is_disabled()
     stop_button(page).click()
     page.get_by_text("Status: stopped").wait_for(timeout=90000)
+
+
+def table_text(page, name: str, timeout: float = 30) -> None:
+    """Wait until the runs table (a canvas grid with an accessible DOM copy) lists `name`."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if name in (page.locator("[data-testid='stDataFrame']").last.text_content() or ""):
+            return
+        page.wait_for_timeout(300)
+    raise AssertionError(f"{name} is not in the runs table")
+
+
+def click_table_row(page, runs_folder, name: str) -> None:
+    """Click the row of `name` in the runs table (rows are ~35 px under a ~35 px header)."""
+    from mnist_core import runs
+
+    names = [run.name for run in runs.list_runs(runs_folder)]
+    grid = page.locator("[data-testid='stDataFrame']").last
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    row = names.index(name)
+    page.mouse.click(box["x"] + 12, box["y"] + 35 * (row + 1) + 17)
+
+
+def test_open_an_older_run_promote_with_confirmation_then_unpromote(app, runs_folder, checkpoints_folder, mnist):
+    from mnist_core import runs
+    from mnist_core.data import MNIST
+    from mnist_core.recipes import default_config
+
+    small = MNIST(train=mnist.train.head(512), validation=mnist.validation.head(500),
+                  test=mnist.test.head(500), root=mnist.root)
+    runs.train_run(default_config("seed001_iter2", epochs=1, limit=512, eval_limit=500), runs_folder,
+                   name="an-older-run", data=small)
+    url, browser = app
+    page = browser.new_page(viewport={"width": 1300, "height": 1200})
+    page.goto(url)
+    open_train_page(page)
+    table_text(page, "an-older-run")
+    click_table_row(page, runs_folder, "an-older-run")
+    page.get_by_role("heading", name="Run an-older-run").wait_for(timeout=30000)
+    dialog = page.get_by_role("dialog")
+    for _ in range(5):  # a click that lands while the page is still rerunning can be lost
+        page.wait_for_load_state("networkidle")
+        page.get_by_role("button", name="Promote…").click()
+        try:
+            dialog.wait_for(timeout=5000)
+            break
+        except playwright_api.TimeoutError:
+            continue
+    dialog.get_by_text("This run (seed001_iter2)").wait_for(timeout=60000)
+    dialog.get_by_text("Shipped seed001_iter2").wait_for(timeout=10000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "train_promote_dialog.png"))
+    dialog.get_by_role("button", name="Promote", exact=True).click()
+    page.get_by_text("Promoted as checkpoint").wait_for(timeout=60000)
+    assert (checkpoints_folder / "an-older-run.pt").is_file() and (checkpoints_folder / "an-older-run.json").is_file()
+    page.get_by_role("button", name="Un-promote").click()
+    page.get_by_text("Promoted as checkpoint").wait_for(state="detached", timeout=30000)
+    assert not (checkpoints_folder / "an-older-run.pt").exists()
+    assert (checkpoints_folder / "seed001_iter2.pt").is_file()  # the shipped files are untouched
