@@ -169,3 +169,20 @@ def test_compare_page_default_view_shows_write_up_001():
                                                     "seed001_iter4"] if (ROOT / "checkpoints" / f"{s}.pt").exists()]
     table = app.dataframe[0].value
     assert {"params", "final test acc (%)", "best test acc (%)", "size on disk (KiB)"} <= set(table.columns)
+
+
+def test_compare_and_evaluate_offer_a_run_trained_from_the_cli(tmp_path, monkeypatch, tiny_data):
+    from mnist_core import runs
+    from mnist_core.recipes import default_config
+
+    monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
+    runs.train_run(default_config("seed004", epochs=1, limit=256, eval_limit=200), tmp_path, name="cli-run",
+                   data=tiny_data)
+    evaluate = page("evaluate").run()
+    assert not evaluate.exception
+    assert any(option.startswith("run:cli-run (") for option in evaluate.selectbox[0].options)
+    evaluate.selectbox[0].set_value("run:cli-run").run()
+    assert not evaluate.exception and evaluate.metric[0].label == "Test accuracy"
+    compare = page("compare").run()
+    assert not compare.exception
+    assert any("run:cli-run" in option for option in compare.multiselect[0].options)
