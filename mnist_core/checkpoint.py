@@ -42,19 +42,46 @@ class Checkpoint:
             model = create_model(self.model_name)
         except UnknownModelError as error:
             raise CheckpointError(f"{self.path}: {error}") from None
-        try:
-            model.load_state_dict(self.state_dict, strict=True)
-        except RuntimeError as error:
-            first_line = str(error).strip().splitlines()[0]
-            raise CheckpointError(f"{self.path}: weights do not fit model {self.model_name!r}: {first_line}") from None
+        problem = state_dict_mismatch(model.state_dict(), self.state_dict)
+        if problem:
+            raise CheckpointError(f"{self.path}: weights do not fit model {self.model_name!r}: {problem}")
+        model.load_state_dict(self.state_dict, strict=True)
         return model.eval()
+
+
+def state_dict_mismatch(expected: dict, given: dict) -> str | None:
+    """A one-line description of the first way `given` does not fit `expected`, or None."""
+    missing = [key for key in expected if key not in given]
+    unexpected = [key for key in given if key not in expected]
+    if missing:
+        return f"missing {_names(missing)}"
+    if unexpected:
+        return f"unexpected {_names(unexpected)}"
+    for key, tensor in expected.items():
+        value = given[key]
+        if not isinstance(value, torch.Tensor):
+            return f"{key} is a {type(value).__name__}, not a tensor"
+        if tuple(value.shape) != tuple(tensor.shape):
+            return f"{key} has shape {tuple(value.shape)}, the model expects {tuple(tensor.shape)}"
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            return f"{key} contains NaN or infinite values (a diverged run)"
+    return None
+
+
+def _names(keys: list[str]) -> str:
+    shown = ", ".join(keys[:3])
+    return f"{shown} (+{len(keys) - 3} more)" if len(keys) > 3 else shown
 
 
 def save_checkpoint(path: Path | str, model: nn.Module, model_name: str, config: dict | None = None,
                     history: list | None = None, metrics: dict | None = None) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state_dict = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
+    diverged = [key for key, value in state_dict.items()
+                if value.is_floating_point() and not bool(torch.isfinite(value).all())]
+    if diverged:
+        raise CheckpointError(f"not saving {path}: {_names(diverged)} contain NaN or infinite values (a diverged run)")
+    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT, "model": model_name, "state_dict": state_dict,
         "config": config or {}, "history": history or [],
@@ -81,16 +108,25 @@ def load_checkpoint(path: Path | str) -> Checkpoint:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - torch raises many types for bad files
-        reason = "it contains pickled Python objects, which are refused" if "weights_only" in str(error) \
-            else f"not a readable checkpoint ({type(error).__name__})"
+        if "weights_only" in str(error):
+            reason = "it contains pickled Python objects, which are refused"
+        else:
+            first_line = (str(error).strip().splitlines() or [""])[0][:160]
+            reason = f"the file is truncated or not a PyTorch checkpoint ({type(error).__name__}: {first_line})"
         raise CheckpointError(f"cannot load {path}: {reason}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"cannot load {path}: not an mnist_core checkpoint (format {FORMAT} expected)")
-    checkpoint = Checkpoint(model_name=payload["model"], state_dict=payload["state_dict"],
-                            config=payload.get("config", {}), history=payload.get("history", []),
-                            metrics=payload.get("metrics", {}), versions=payload.get("versions", {}),
-                            created_at=payload.get("created_at", ""), path=path)
-    checkpoint.build_model()  # refuse unknown names and mismatched shapes now, not later
+    for key, kind in (("model", str), ("state_dict", dict)):
+        if not isinstance(payload.get(key), kind):
+            found = "missing" if key not in payload else f"a {type(payload[key]).__name__}"
+            raise CheckpointError(f"cannot load {path}: {key!r} must be a {kind.__name__}, found {found}")
+    extras = {}
+    for key, kind in (("config", dict), ("history", list), ("metrics", dict), ("versions", dict), ("created_at", str)):
+        extras[key] = payload.get(key, kind())
+        if not isinstance(extras[key], kind):
+            raise CheckpointError(f"cannot load {path}: {key!r} must be a {kind.__name__}")
+    checkpoint = Checkpoint(model_name=payload["model"], state_dict=payload["state_dict"], path=path, **extras)
+    checkpoint.build_model()  # refuse unknown names, mismatched shapes and NaN weights now, not later
     return checkpoint
 
 

@@ -11,14 +11,23 @@ import sys
 from pathlib import Path
 
 from .checkpoint import CheckpointError, check_output_path, copy_checkpoint, load_model
+from .predict import ImageError
+from .records import json_safe
 from .runs import RunError
 from .config import PRECISIONS, ConfigError
 from .data import DatasetError, load_mnist
 from .models import UnknownModelError, count_parameters, create_model, list_models, model_info
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes exit 2 with one line on stderr, like every other expected error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mnist_core", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m mnist_core", description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     models = verbs.add_parser("models", help="list the registered architectures")
@@ -34,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--precision", choices=PRECISIONS,
                        help="bf16: forward pass under bfloat16 autocast, faster on CPUs with bf16 "
                             "instructions (default: the recipe's, fp32)")
-    train.add_argument("--limit", type=int,
+    train.add_argument("--limit", type=positive_int,
                        help="dry run: use only N training images and N validation/test images")
     train.add_argument("--name", help="run name (default: <model>-<date>-<time>)")
     train.add_argument("--out", type=Path,
@@ -59,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = verbs.add_parser("evaluate", help="evaluate a checkpoint on the 10k test set")
     evaluate.add_argument("--checkpoint", type=Path, required=True, help="path to a .pt checkpoint")
     evaluate.add_argument("--json", action="store_true", help="print JSON (accuracy as a fraction)")
-    evaluate.add_argument("--limit", type=int, help="evaluate only the first N test images")
+    evaluate.add_argument("--limit", type=positive_int, help="evaluate only the first N test images (N >= 1)")
 
     predict = verbs.add_parser("predict", help="classify a PNG/JPEG of one handwritten digit")
     predict.add_argument("--checkpoint", type=Path, required=True, help="path to a .pt checkpoint")
@@ -86,12 +95,25 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return VERBS[args.verb](args)
-    except (DatasetError, ConfigError, CheckpointError, UnknownModelError, FileNotFoundError, RunError) as error:
+    except (DatasetError, ConfigError, CheckpointError, UnknownModelError, FileNotFoundError, RunError,
+            ImageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def print_json(value, indent: int | None = None) -> None:
+    """Strict JSON on stdout: NaN / infinity become null, never bare NaN."""
+    print(json.dumps(json_safe(value), indent=indent, allow_nan=False))
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
 
 
 def cmd_models(args) -> int:
@@ -101,7 +123,7 @@ def cmd_models(args) -> int:
         rows.append({**info.to_dict(), "params": count_parameters(create_model(name)),
                      "declared_params": info.params})
     if args.json:
-        print(json.dumps(rows, indent=1))
+        print_json(rows, indent=1)
         return 0
     print(f"{'name':<15} {'write-up':>8} {'params':>9} {'reported':>9}  description")
     for row in rows:
@@ -154,12 +176,11 @@ def run_row(run) -> dict:
 
 
 def cmd_runs(args) -> int:
-    from .records import json_safe
     from .runs import list_runs, runs_dir
 
     rows = [run_row(run) for run in list_runs()]
     if args.json:
-        print(json.dumps(json_safe(rows), indent=1, allow_nan=False))
+        print_json(rows, indent=1)
         return 0
     if not rows:
         print(f"no runs in {runs_dir()}", file=sys.stderr)
@@ -215,7 +236,7 @@ def cmd_evaluate(args) -> int:
         result.update(model=checkpoint.model_name, checkpoint=str(args.checkpoint),
                       misclassified_count=len(report.misclassified))
         result.pop("misclassified")
-        print(json.dumps(result))
+        print_json(result)
     else:
         print(f"{checkpoint.model_name}: test accuracy {100 * report.accuracy:.2f}% "
               f"({report.count - len(report.misclassified)}/{report.count}), loss {report.loss:.4f}")
@@ -228,7 +249,7 @@ def cmd_predict(args) -> int:
     model, checkpoint = load_model(args.checkpoint)
     result = predict_file(model, args.image)
     if args.json:
-        print(json.dumps(result))
+        print_json(result)
     elif result["prediction"] is None:
         print("no digit found in the image")
     else:
@@ -262,7 +283,10 @@ def cmd_bench(args) -> int:
     from .bench import format_report, run_bench
 
     result = run_bench(batches=args.batches, threads=args.threads)
-    print(json.dumps(result, indent=1) if args.json else format_report(result))
+    if args.json:
+        print_json(result, indent=1)
+    else:
+        print(format_report(result))
     return 0
 
 

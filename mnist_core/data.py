@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import gzip
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def read_idx(path: Path, magic: int, shape: tuple[int, ...]) -> torch.Tensor:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as handle:
             raw = handle.read()
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:  # zlib.error: a corrupt deflate body in a .gz
         raise DatasetError(f"cannot read MNIST file {path}: {error}") from None
     header = 4 + 4 * len(shape)
     if len(raw) < header or int.from_bytes(raw[:4], "big") != magic:
@@ -82,6 +83,9 @@ def read_idx(path: Path, magic: int, shape: tuple[int, ...]) -> torch.Tensor:
         raise DatasetError(
             f"{path} is corrupt: dimensions {dims}, {len(raw)} bytes; expected {shape}, {expected_size} bytes")
     data = torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8)
+    if len(shape) == 1 and int(data.max()) > 9:  # a label file: classes 0..9 only
+        bad = int((data > 9).nonzero()[0])
+        raise DatasetError(f"{path} is corrupt: label {int(data[bad])} at index {bad} is not a digit 0-9")
     return data.reshape(shape)
 
 

@@ -1,6 +1,7 @@
 """Classify one drawn or photographed digit: preprocess.py, then the model."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +28,38 @@ def predict_array(model: nn.Module, image: np.ndarray) -> dict:
     return {"prediction": best, "confidence": probs[best], "probabilities": probs}
 
 
+MAX_IMAGE_BYTES = 20 * 1024 * 1024  # a photo of a digit is far smaller
+MAX_IMAGE_PIXELS = 4096 * 4096  # checked from the header, before any pixel is decoded
+
+
+class ImageError(ValueError):
+    """An image cannot be used; the message names the file and why."""
+
+
 def read_image(path: Path) -> np.ndarray:
+    """The image as an array (RGBA or grayscale). Oversized files and images are refused from the
+    file size and the header alone, so a decompression bomb is never decoded."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"image not found: {path}")
+    size = path.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        raise ImageError(f"image {path} is {size / 2**20:.0f} MiB; at most {MAX_IMAGE_BYTES // 2**20} MiB")
     try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "L"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"image not found: {path}") from None
-    except (UnidentifiedImageError, OSError) as error:
-        raise FileNotFoundError(f"cannot read image {path}: {error}") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:  # reads the header only
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise ImageError(f"image {path} is {width}×{height} pixels; at most "
+                                     f"{MAX_IMAGE_PIXELS // 10**6} megapixels (e.g. 4096×4096)")
+                return np.asarray(image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "L"))
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"image {path} is too large to decode safely") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        raise ImageError(f"cannot read image {path}: {error}") from None
 
 
 def predict_file(model: nn.Module, path: Path) -> dict:

@@ -224,3 +224,27 @@ def json_safe(value):
 
 def _finite(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def clean_stale_temporaries(folder: Path, older_than_seconds: float = 60.0, depth: int = 1) -> list[Path]:
+    """Delete the hidden `.<name>...tmp` files that atomic writes leave behind when a process is
+    killed mid-save (in `folder` and, with depth 1, its subfolders). Only files older than
+    `older_than_seconds` go: a live writer's temp file exists for milliseconds."""
+    import time
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    now = time.time()
+    candidates = list(folder.glob(".*.tmp"))
+    if depth > 0:
+        candidates += list(folder.glob("*/.*.tmp"))
+    for path in candidates:
+        try:
+            if path.is_file() and now - path.stat().st_mtime > older_than_seconds:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue  # gone meanwhile, or not ours to delete
+    return removed

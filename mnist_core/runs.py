@@ -28,7 +28,8 @@ from .callbacks import Callback, StopOnEvent
 from .checkpoint import CheckpointError, copy_checkpoint, load_model, save_checkpoint
 from .config import ConfigError, TrainConfig
 from .pretrained import checkpoints_dir, list_checkpoints
-from .records import Record, RecordError, read_record, summarize, write_json, write_record
+from .records import (Record, RecordError, clean_stale_temporaries, read_record, summarize, write_json,
+                      write_record)
 
 NAME_PATTERN = re.compile(r"[^A-Za-z0-9_.-]+")
 SAMPLE_COUNT = 24  # the live view's fixed grid of test digits
@@ -267,6 +268,7 @@ def active_run() -> Run | None:
 def _create_folder(config: TrainConfig, directory: Path | None, name: str | None) -> Path:
     directory = Path(directory) if directory is not None else runs_dir()
     directory.mkdir(parents=True, exist_ok=True)
+    clean_stale_temporaries(directory)  # left by a run killed mid-save
     name = sanitize_name(name) if name else new_run_name(config.model, directory)
     folder = directory / name
     folder.mkdir(exist_ok=False)
@@ -461,6 +463,7 @@ def promote(name: str, stem: str | None = None, checkpoints: Path | None = None,
     run, stem = _check_promotable(name, stem, checkpoints, directory)
     accuracy = _verified_accuracy(run, data)
     target = checkpoints / f"{stem}.pt"
+    clean_stale_temporaries(checkpoints, depth=0)
     try:
         copy_checkpoint(run.weights_path, target, overwrite=False)
     except FileExistsError:

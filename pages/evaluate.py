@@ -4,6 +4,7 @@ import streamlit as st
 
 import app_ui as ui
 from mnist_core.checkpoint import CheckpointError
+from mnist_core.data import DatasetError
 
 
 def selected_cell(event) -> tuple[int, int] | None:
@@ -22,7 +23,7 @@ def render() -> None:
     key = st.selectbox("Checkpoint or run", list(records), format_func=ui.record_label(records))
     try:
         report = ui.evaluation_of(records[key])
-    except CheckpointError as error:
+    except (CheckpointError, DatasetError) as error:
         st.error(f"Cannot evaluate: {error}")
         return
     errors = len(report["misclassified"])

@@ -8,6 +8,7 @@ import streamlit as st
 import app_ui as ui
 from mnist_core import runs
 from mnist_core.config import LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULERS, ConfigError, TrainConfig
+from mnist_core.data import DatasetError
 from mnist_core.layers import layer_table
 from mnist_core.models import count_parameters, create_model, list_models, model_info
 from mnist_core.planning import estimate_duration
@@ -138,8 +139,8 @@ def start_row(config: TrainConfig | None, error: str | None, active: runs.Run | 
                    disabled=reason is not None, help=reason):
         try:
             run = ui.start_training(config)
-        except runs.RunBusyError as busy:
-            st.error(f"Cannot start: {busy}")
+        except (runs.RunBusyError, DatasetError) as refused:
+            st.error(f"Cannot start: {refused}")
             return
         st.session_state[OPEN] = run.name
         st.session_state.form_mirrors = run.name
@@ -225,8 +226,12 @@ def charts(run: runs.Run) -> None:
     samples = run.samples()
     latest = samples[-1] if samples else None
     indices = latest["indices"] if latest else runs.sample_indices()
-    labels = latest["labels"] if latest else ui.test_labels(indices)
-    images = ui.cached_test_images()[indices]
+    try:
+        labels = latest["labels"] if latest else ui.test_labels(indices)
+        images = ui.cached_test_images()[indices]
+    except DatasetError as error:
+        st.caption(f"The test digits cannot be shown: {error}")
+        return
     caption = (f"The same {len(indices)} test digits after epoch {latest['epoch']}: green right, red wrong"
                if latest else f"The same {len(indices)} test digits: labelled at each epoch end")
     st.image(ui.sample_grid_image(images, labels, latest["predictions"] if latest else None), caption=caption)
@@ -271,7 +276,7 @@ def promote_dialog(name: str) -> None:
     try:
         with st.spinner("Loading and evaluating its weights on the 10,000 test images…"):
             plan = runs.plan_promotion(name, data=ui.cached_mnist())
-    except runs.RunError as error:
+    except (runs.RunError, DatasetError) as error:
         st.error(str(error))
         return
     left, right = st.columns(2)
@@ -284,7 +289,7 @@ def promote_dialog(name: str) -> None:
     if st.button("Promote", type="primary"):
         try:
             record = runs.promote(name, stem, data=ui.cached_mnist())
-        except runs.RunError as error:
+        except (runs.RunError, DatasetError) as error:
             st.error(str(error))
             return
         st.toast(f"Promoted as {record.name}")

@@ -45,7 +45,10 @@ def test_drawing_three_digits_gives_the_right_predictions(browser, app_url):
     page.goto(app_url)
     latencies = []
     for digit, strokes in DIGITS.items():
-        canvas = page.locator("canvas.upper-canvas")
+        canvas = page.locator("canvas.upper-canvas")  # (in a shadow root: locators pierce it)
+        deadline = time.time() + 30
+        while canvas.count() != 1 and time.time() < deadline:  # after Clear the old one lingers a moment
+            page.wait_for_timeout(100)
         canvas.wait_for(timeout=30000)
         page.wait_for_timeout(500)
         box = canvas.bounding_box()
