@@ -137,18 +137,21 @@ def load_model(path: Path | str) -> tuple[nn.Module, Checkpoint]:
 
 def check_output_path(path: Path | str) -> Path:
     """Refuse, before any training, a checkpoint path that cannot be written: an existing
-    directory, a parent that is a file, or a folder without write permission."""
+    directory, a parent that is a file, a read-only or forbidden folder. Creates the parent
+    folders and writes (then removes) a probe file there, which is what the real save will do."""
     path = Path(path)
     if path.is_dir():
         raise CheckpointError(f"cannot write {path}: it is a directory (give a file name, e.g. {path / 'model.pt'})")
-    parent = path.parent
-    for ancestor in [parent, *parent.parents]:
-        if ancestor.exists():
-            if not ancestor.is_dir():
-                raise CheckpointError(f"cannot write {path}: {ancestor} is a file, not a folder")
-            if not os.access(ancestor, os.W_OK | os.X_OK):
-                raise CheckpointError(f"cannot write {path}: no permission to write in {ancestor}")
-            break
+    for ancestor in path.parents:
+        if ancestor.exists() and not ancestor.is_dir():
+            raise CheckpointError(f"cannot write {path}: {ancestor} is a file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as error:
+        raise CheckpointError(f"cannot write {path}: {error.strerror or error}") from None
     return path
 
 
