@@ -71,5 +71,8 @@ def list_checkpoints(directory: Path | None = None) -> tuple[list[Record], list[
         if record.weights_path is None:
             problems.append(f"{path.name}: its weights file {path.stem}.pt is missing (skipped)")
             continue
+        if record.summary is None:
+            problems.append(f"{path.name}: no evaluated epoch in its history (skipped)")
+            continue
         records.append(record)
     return records, problems

@@ -103,6 +103,13 @@ class Record:
         if isinstance(summary, dict):
             summary_fields = {f.name for f in dataclasses.fields(Summary)}
             values["summary"] = Summary(**{k: v for k, v in summary.items() if k in summary_fields})
+            for name in ("final_test_acc", "best_test_acc", "final_val_acc", "wall_seconds"):
+                if not isinstance(getattr(values["summary"], name), (int, float)):
+                    raise TypeError(f"summary.{name} must be a number")
+        elif summary is not None:
+            raise TypeError("summary must be an object")
+        if not isinstance(values.get("history", []), list) or not isinstance(values.get("config", {}), dict):
+            raise TypeError("history must be a list and config an object")
         return cls(**values)
 
 

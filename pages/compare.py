@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 import app_ui as ui
-from mnist_core.pareto import pareto_front
 from mnist_core.layers import memory_estimate
+from mnist_core.models import UnknownModelError
+from mnist_core.pareto import pareto_front
 
 DEFAULT = ["seed001_iter1", "seed001_iter2", "seed001_iter3", "seed001_iter4"]
 
@@ -13,7 +14,11 @@ DEFAULT = ["seed001_iter1", "seed001_iter2", "seed001_iter3", "seed001_iter4"]
 def summary_table(records: dict) -> pd.DataFrame:
     rows = []
     for key, record in records.items():
-        summary, memory = record.summary, memory_estimate(record.model)
+        summary = record.summary
+        try:
+            memory = memory_estimate(record.model)
+        except UnknownModelError:  # a run of a model that is no longer registered
+            memory = {"weights_bytes": 0, "activations_bytes_per_image": 0}
         rows.append({"run": key, "model": record.model, "write-up": record.source, "status": record.status,
                      "params": record.params, "size on disk (KiB)": (record.size_bytes or 0) / 1024,
                      "memory, weights + activations/image (KiB)":

@@ -134,6 +134,20 @@ def canvas_of_test_digit(index: int):
     return rgba
 
 
+def test_malformed_checkpoint_records_are_skipped_with_a_note(tmp_path):
+    from mnist_core.pretrained import list_checkpoints
+
+    record = json.loads((SHIPPED / "seed004.json").read_text())
+    for name, broken in {"text-acc": {**record, "summary": {**record["summary"], "final_test_acc": "high"}},
+                         "list-summary": {**record, "summary": [1]}, "no-summary": {**record, "summary": None},
+                         "not-json": None}.items():
+        (tmp_path / f"{name}.pt").write_bytes((SHIPPED / "seed004.pt").read_bytes())
+        (tmp_path / f"{name}.json").write_text("{broken" if broken is None else json.dumps(broken))
+    records, problems = list_checkpoints(tmp_path)
+    assert records == [] and len(problems) == 4
+    assert all("(skipped)" in problem for problem in problems)
+
+
 # 2. Dataset ----------------------------------------------------------------------------------
 
 def broken_dataset(root: Path, kind: str) -> Path:
