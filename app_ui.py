@@ -133,21 +133,33 @@ def probability_chart(probabilities: list[float], predicted: int) -> alt.Chart:
     )
 
 
-def confusion_chart(matrix: list[list[int]]) -> alt.Chart:
-    frame = pd.DataFrame([{"true": t, "predicted": p, "count": matrix[t][p]}
-                          for t in DIGITS for p in DIGITS])
+def confusion_chart(matrix: list[list[int]], normalized: bool = False) -> alt.Chart:
+    """Counts (or, normalized, the share of each true digit) with clickable cells."""
+    totals = [max(sum(row), 1) for row in matrix]
+    frame = pd.DataFrame([{"true": t, "predicted": p, "count": matrix[t][p],
+                           "share": matrix[t][p] / totals[t]} for t in DIGITS for p in DIGITS])
+    value = "share" if normalized else "count"
     cell = alt.selection_point(name="cell", fields=["true", "predicted"], on="click")
     base = alt.Chart(frame, height=420, width=420).encode(
         x=alt.X("predicted:O", title="predicted", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("true:O", title="true label"))
     heat = base.mark_rect().encode(
-        color=alt.Color("count:Q", scale=alt.Scale(type="symlog", scheme="blues"), legend=None),
+        color=alt.Color(f"{value}:Q", scale=alt.Scale(type="symlog" if not normalized else "sqrt", scheme="blues"),
+                        legend=None),
         opacity=alt.condition(cell, alt.value(1.0), alt.value(0.5)),
-        tooltip=["true", "predicted", "count"]).add_params(cell)
-    text = base.mark_text(fontSize=11).encode(
-        text="count:Q",
-        color=alt.condition("datum.count > 300", alt.value("white"), alt.value("black")))
+        tooltip=["true", "predicted", "count", alt.Tooltip("share:Q", format=".2%")]).add_params(cell)
+    text = base.mark_text(fontSize=10 if normalized else 11).encode(
+        text=alt.Text(f"{value}:Q", format=".1%" if normalized else "d"),
+        color=alt.condition(f"datum.{value} > {0.5 if normalized else 300}", alt.value("white"), alt.value("black")))
     return heat + text
+
+
+def canvas_from_digit(digit: np.ndarray) -> np.ndarray:
+    """A 28x28 uint8 digit as the Draw page's 280x280 RGBA canvas (white ink on opaque black)."""
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., :3] = np.kron(np.asarray(digit, np.uint8), np.ones((10, 10), np.uint8))[..., None]
+    rgba[..., 3] = 255
+    return rgba
 
 
 def image_grid(images: list[np.ndarray], captions: list[str], columns: int = 8) -> None:
@@ -256,6 +268,109 @@ def sample_grid_image(images: np.ndarray, labels: list[int], predictions: list[i
         text = "…" if predicted is None else f"{predicted}" + ("" if predicted == label else f" (true {label})")
         draw.text((left + 4, top + cell + 1), text, font=font, fill=colour if predicted is not None else "#777777")
     return np.asarray(canvas)
+
+
+def heat_colours(heat: np.ndarray) -> np.ndarray:
+    """(H, W) in [0, 1] -> (H, W, 3) in [0, 1]: dark blue through red to yellow."""
+    heat = np.clip(np.asarray(heat, dtype=np.float32), 0, 1)
+    return np.stack([np.clip(1.6 * heat, 0, 1), np.clip(1.6 * heat - 0.6, 0, 1), 0.35 * (1 - heat)], axis=-1)
+
+
+def overlay(image: np.ndarray, heat: np.ndarray, factor: int = 8, strength: float = 0.65) -> np.ndarray:
+    """A 28x28 digit (ink = 1) in gray with a heat map laid over it, upscaled: uint8 RGB."""
+    gray = np.repeat(np.clip(np.asarray(image, np.float32), 0, 1)[..., None], 3, axis=-1)
+    weight = strength * np.clip(np.asarray(heat, np.float32), 0, 1)[..., None]
+    mixed = (1 - weight) * 0.8 * gray + weight * heat_colours(heat)
+    big = np.kron(mixed, np.ones((factor, factor, 1), np.float32))
+    return (np.clip(big, 0, 1) * 255).astype(np.uint8)
+
+
+def tile(maps: np.ndarray, columns: int = 8, factor: int = 4, gap: int = 2) -> np.ndarray:
+    """(N, H, W) maps, each scaled to [0, 1] on its own, as one uint8 grid picture."""
+    maps = np.asarray(maps, dtype=np.float32)
+    count, height, width = maps.shape
+    low = maps.reshape(count, -1).min(1)[:, None, None]
+    high = maps.reshape(count, -1).max(1)[:, None, None]
+    scaled = np.where(high > low, (maps - low) / np.maximum(high - low, 1e-12), 0.0)
+    factor = max(1, factor * 28 // max(height, 1) // 2) if height < 14 else factor
+    cell_h, cell_w = height * factor + gap, width * factor + gap
+    columns = min(columns, count)
+    rows = -(-count // columns)
+    canvas = np.ones((rows * cell_h, columns * cell_w), np.float32)
+    for index in range(count):
+        top, left = (index // columns) * cell_h, (index % columns) * cell_w
+        canvas[top:top + height * factor, left:left + width * factor] = np.kron(scaled[index], np.ones((factor, factor)))
+    return (canvas * 255).astype(np.uint8)
+
+
+PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6",
+           "#9d755d", "#bab0ac", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+           "#17becf", "#bcbd22", "#393b79", "#637939"]
+
+
+def model_colour(name: str) -> str:
+    """A colour that depends on the name only (a hash into the 20-colour palette), so a model keeps
+    it on every chart whatever else is selected. The salt was picked so that the nine shipped
+    iterations get nine different colours; runs may share one."""
+    import hashlib
+
+    return PALETTE[int(hashlib.sha1(f"lab{name}".encode()).hexdigest(), 16) % len(PALETTE)]
+
+
+def colour_scale(names) -> alt.Scale:
+    names = sorted(set(names))
+    return alt.Scale(domain=names, range=[model_colour(name) for name in names])
+
+
+def iteration_order(record: Record) -> tuple:
+    """Write-up 000 -> 004, then our own models, then runs; within a write-up by name."""
+    kinds = {"shipped": 0, "promoted": 1, "run": 2}
+    return (kinds.get(record.kind, 3), record.source == "own", record.source, record.name)
+
+
+def probabilities_heatmap(rows: list[dict], order: list[str], height_per_row: int = 26) -> alt.Chart:
+    """Each model's ten probabilities as a row of cells (darker = more likely), models in `order`."""
+    frame = pd.DataFrame([{"model": row["model"], "digit": digit, "probability": p}
+                          for row in rows for digit, p in enumerate(row["probabilities"])])
+    base = alt.Chart(frame, height=max(120, height_per_row * len(rows))).encode(
+        x=alt.X("digit:O", axis=alt.Axis(labelAngle=0, orient="top"), title=None),
+        y=alt.Y("model:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=200)))
+    cells = base.mark_rect().encode(
+        color=alt.Color("probability:Q", scale=alt.Scale(domain=[0, 1], scheme="blues"), legend=None),
+        tooltip=["model", "digit", alt.Tooltip("probability:Q", format=".3f")])
+    text = base.mark_text(fontSize=10).encode(
+        text=alt.Text("probability:Q", format=".0%"),
+        color=alt.condition("datum.probability > 0.5", alt.value("white"), alt.value("#333")),
+        opacity=alt.condition("datum.probability >= 0.05", alt.value(1.0), alt.value(0.0)))
+    return cells + text
+
+
+def explanation(model, image: np.ndarray, tensor, key: str) -> None:
+    """Saliency and Grad-CAM over a 28x28 input (`image` in [0, 1], `tensor` normalized for the
+    model), then the feature maps of every conv layer and one channel's kernels."""
+    from mnist_core.explain import explain, kernels
+
+    result = explain(model, tensor)
+    a, b, c = st.columns(3)
+    a.image(upscale(image, 8), caption="Input (28×28)", width="stretch")
+    b.image(overlay(image, result.saliency.numpy()), width="stretch",
+            caption="Saliency: pixels whose change moves the answer most")
+    c.image(overlay(image, result.gradcam.numpy()), width="stretch",
+            caption=f"Grad-CAM on {result.gradcam_layer}: where the evidence for {result.prediction} is")
+    st.markdown("**Feature maps** (each channel scaled on its own; bright = strongly active)")
+    for index, maps in enumerate(result.feature_maps):
+        st.image(tile(maps.maps.numpy(), columns=16), width="content",
+                 caption=f"conv {index + 1}: {maps.layer}, {maps.channels} channels of "
+                         f"{maps.maps.shape[1]}×{maps.maps.shape[2]}")
+    left, right = st.columns(2)
+    layers = [maps.layer for maps in result.feature_maps]
+    layer = left.selectbox("Kernels of layer", layers, key=f"kernel_layer_{key}")
+    channels = next(maps.channels for maps in result.feature_maps if maps.layer == layer)
+    channel = right.number_input("channel", 0, channels - 1, 0, key=f"kernel_channel_{key}")
+    weights = kernels(model, layer, int(channel)).numpy()  # (in_channels, k, k)
+    st.image(tile(weights, columns=16, factor=12), width="content",
+             caption=f"{layer}, channel {channel}: its {weights.shape[0]} kernels of "
+                     f"{weights.shape[1]}×{weights.shape[2]} (one per input channel)")
 
 
 def start_training(config):

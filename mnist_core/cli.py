@@ -1,5 +1,5 @@
 """Command line: python -m mnist_core {models, train, runs, promote, unpromote, delete, stop, evaluate,
-predict, pretrain, report, bench}.
+predict, explain, pretrain, report, bench}.
 
 Errors a user can fix (missing data, bad settings, bad checkpoints) print one line and exit 2.
 """
@@ -73,7 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     predict = verbs.add_parser("predict", help="classify a PNG/JPEG of one handwritten digit")
     predict.add_argument("--checkpoint", type=Path, required=True, help="path to a .pt checkpoint")
     predict.add_argument("image", type=Path, help="image file (any size, either polarity)")
-    predict.add_argument("--json", action="store_true", help="print JSON with prediction and probabilities")
+    predict.add_argument("--json", action="store_true",
+                         help="print JSON with prediction, probabilities, uncertain and reason")
+
+    explain = verbs.add_parser("explain", help="why a model reads an image as it does: saliency and Grad-CAM")
+    explain.add_argument("--checkpoint", type=Path, required=True, help="path to a .pt checkpoint")
+    explain.add_argument("image", type=Path, help="image file (any size, either polarity)")
+    explain.add_argument("--json", action="store_true",
+                         help="print JSON: prediction, probabilities, uncertain, reason, saliency and gradcam (28x28)")
 
     pretrain = verbs.add_parser("pretrain", help="(re)build checkpoints/<model>.pt/.json for every model")
     pretrain.add_argument("--models", nargs="*", help="only these models (default: all registered)")
@@ -236,6 +243,7 @@ def cmd_evaluate(args) -> int:
         result.update(model=checkpoint.model_name, checkpoint=str(args.checkpoint),
                       misclassified_count=len(report.misclassified))
         result.pop("misclassified")
+        result.pop("digits")
         print_json(result)
     else:
         print(f"{checkpoint.model_name}: test accuracy {100 * report.accuracy:.2f}% "
@@ -245,16 +253,45 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from .predict import predict_file
+    from .pretrained import shipped_models
 
     model, checkpoint = load_model(args.checkpoint)
-    result = predict_file(model, args.image)
+    result = predict_file(model, args.image, shipped_models())
     if args.json:
         print_json(result)
     elif result["prediction"] is None:
         print("no digit found in the image")
+    elif result["uncertain"]:
+        print(f"not sure: {result['reason']} (best guess {result['prediction']}, {100 * result['confidence']:.1f}%)")
     else:
         print(f"{result['prediction']} (confidence {100 * result['confidence']:.1f}%)")
     return 0
+
+
+def cmd_explain(args) -> int:
+    from .explain import explain
+    from .predict import read_image, reading
+    from .preprocess import preprocess
+    from .pretrained import shipped_models
+
+    model, checkpoint = load_model(args.checkpoint)
+    prepared = preprocess(read_image(args.image))
+    if prepared is None:
+        raise ImageError(f"no digit found in {args.image} (it has almost no ink)")
+    result = {**reading(model, prepared, shipped_models()), **explain(model, prepared.tensor).to_dict()}
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"{checkpoint.model_name} reads {result['prediction']} ({100 * result['confidence']:.1f}%)"
+          + (f"; not sure: {result['reason']}" if result["uncertain"] else ""))
+    print(f"Grad-CAM on {result['gradcam_layer']} (brightest = most responsible):")
+    print(ascii_map(result["gradcam"]))
+    return 0
+
+
+def ascii_map(values: list[list[float]]) -> str:
+    shades = " .:-=+*#%@"
+    return "\n".join("".join(shades[min(9, int(v * 10))] * 2 for v in row) for row in values)
 
 
 def cmd_pretrain(args) -> int:
@@ -306,5 +343,5 @@ def cmd_report(args) -> int:
 
 VERBS = {"models": cmd_models, "train": cmd_train, "runs": cmd_runs, "promote": cmd_promote,
          "unpromote": cmd_unpromote, "delete": cmd_delete, "stop": cmd_stop, "evaluate": cmd_evaluate,
-         "predict": cmd_predict, "pretrain": cmd_pretrain,
+         "predict": cmd_predict, "explain": cmd_explain, "pretrain": cmd_pretrain,
          "report": cmd_report, "bench": cmd_bench}

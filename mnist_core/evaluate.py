@@ -65,12 +65,25 @@ def per_class_report(confusion: torch.Tensor) -> list[dict]:
 
 
 def misclassified(logits: torch.Tensor, labels: torch.Tensor) -> list[dict]:
-    """Every wrong prediction: index, true, predicted, confidence (softmax of the prediction)."""
-    probabilities = F.softmax(logits, dim=1)
-    confidence, predictions = probabilities.max(1)
-    wrong = (predictions != labels).nonzero().flatten()
-    return [{"index": int(i), "true": int(labels[i]), "predicted": int(predictions[i]),
-             "confidence": float(confidence[i])} for i in wrong]
+    """Every wrong prediction: index, true, predicted, confidence (softmax of the prediction),
+    and the runner-up with its probability."""
+    return [row for row in digit_table(logits, labels) if row["true"] != row["predicted"]]
+
+
+def digit_table(logits: torch.Tensor, labels: torch.Tensor) -> list[dict]:
+    """One row per image: index, true, predicted, confidence, second (runner-up), second_confidence."""
+    top = F.softmax(logits.float(), dim=1).topk(2, dim=1)
+    return [{"index": index, "true": int(labels[index]), "predicted": int(top.indices[index, 0]),
+             "confidence": float(top.values[index, 0]), "second": int(top.indices[index, 1]),
+             "second_confidence": float(top.values[index, 1])} for index in range(len(labels))]
+
+
+def cell_digits(table: list[dict], true: int, predicted: int) -> list[dict]:
+    """The digits of one confusion-matrix cell. A diagonal cell's are the correctly read digits of
+    that class, least confident first (the ones closest to being wrong); an off-diagonal cell's
+    are those mistakes, most confident first."""
+    rows = [row for row in table if row["true"] == true and row["predicted"] == predicted]
+    return sorted(rows, key=lambda row: row["confidence"], reverse=true != predicted)
 
 
 @dataclass
@@ -81,6 +94,7 @@ class EvalReport:
     confusion_matrix: list[list[int]]
     per_class: list[dict]
     misclassified: list[dict] = field(default_factory=list)
+    digits: list[dict] = field(default_factory=list)  # every image's top-2 (digit_table)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -89,9 +103,10 @@ class EvalReport:
 def report_from_logits(logits: torch.Tensor, labels: torch.Tensor) -> EvalReport:
     loss, accuracy = loss_and_accuracy(logits, labels)
     confusion = confusion_matrix(logits.argmax(1), labels)
+    table = digit_table(logits, labels) if len(labels) else []
     return EvalReport(accuracy=accuracy, loss=loss, count=len(labels),
                       confusion_matrix=confusion.tolist(), per_class=per_class_report(confusion),
-                      misclassified=misclassified(logits, labels))
+                      misclassified=[row for row in table if row["true"] != row["predicted"]], digits=table)
 
 
 def evaluate(model: nn.Module, split: Split, batch_size: int = 1000) -> EvalReport:

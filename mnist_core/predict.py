@@ -1,4 +1,5 @@
-"""Classify one drawn or photographed digit: preprocess.py, then the model."""
+"""Classify one drawn or photographed digit: preprocess.py, then the model, then the uncertainty
+rule (uncertainty.py), which may say "not sure" instead of a digit."""
 from __future__ import annotations
 
 import warnings
@@ -10,6 +11,7 @@ import torch.nn as nn
 from PIL import Image, UnidentifiedImageError
 
 from .preprocess import Preprocessed, preprocess
+from .uncertainty import judge
 
 
 @torch.no_grad()
@@ -18,14 +20,23 @@ def probabilities(model: nn.Module, prepared: Preprocessed) -> list[float]:
     return torch.softmax(model(prepared.tensor), dim=1)[0].tolist()
 
 
-def predict_array(model: nn.Module, image: np.ndarray) -> dict:
-    """{prediction, confidence, probabilities} (prediction None when there is no digit)."""
+def predict_array(model: nn.Module, image: np.ndarray, iterations: dict[str, nn.Module] | None = None) -> dict:
+    """{prediction, confidence, probabilities, uncertain, reason}; prediction None (and uncertain)
+    when there is no digit. `iterations` (the shipped models) feed the rule's agreement check."""
     prepared = preprocess(image)
     if prepared is None:
-        return {"prediction": None, "confidence": None, "probabilities": None}
+        return {"prediction": None, "confidence": None, "probabilities": None, "uncertain": True,
+                "reason": "no digit: the image has (almost) no ink"}
+    return reading(model, prepared, iterations)
+
+
+def reading(model: nn.Module, prepared: Preprocessed, iterations: dict[str, nn.Module] | None = None) -> dict:
     probs = probabilities(model, prepared)
     best = int(np.argmax(probs))
-    return {"prediction": best, "confidence": probs[best], "probabilities": probs}
+    others = [int(np.argmax(probabilities(other, prepared))) for other in (iterations or {}).values()]
+    verdict = judge(prepared, probs, others or None)
+    return {"prediction": best, "confidence": probs[best], "probabilities": probs,
+            "uncertain": verdict.uncertain, "reason": verdict.reason, "checks": verdict.checks}
 
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # a photo of a digit is far smaller
@@ -62,8 +73,8 @@ def read_image(path: Path) -> np.ndarray:
         raise ImageError(f"cannot read image {path}: {error}") from None
 
 
-def predict_file(model: nn.Module, path: Path) -> dict:
-    return predict_array(model, read_image(Path(path)))
+def predict_file(model: nn.Module, path: Path, iterations: dict[str, nn.Module] | None = None) -> dict:
+    return predict_array(model, read_image(Path(path)), iterations)
 
 
 def classify_with_models(models: dict[str, nn.Module], image: np.ndarray) -> tuple[Preprocessed | None, list[dict]]:

@@ -24,6 +24,7 @@ BOX = 20  # MNIST digits fit a 20x20 box inside the 28x28 field
 class Preprocessed:
     tensor: torch.Tensor  # (1, 1, 28, 28) normalized, ready for a model
     image: np.ndarray  # (28, 28) float in [0, 1], ink = 1: what the model sees
+    ink_extent: float = 1.0  # the ink's bounding box (longer side) over the input's shorter side
 
 
 def ink_intensity(image: np.ndarray) -> np.ndarray:
@@ -93,10 +94,12 @@ def preprocess(image: np.ndarray) -> Preprocessed | None:
     if np.count_nonzero(ink) < MIN_INK_PIXELS:
         return None
     ink = ink / ink.max()
+    rows, cols = np.nonzero(ink)
+    extent = max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) / min(ink.shape)
     digit = fit_to_box(ink)
     field = np.zeros((28, 28), np.float32)
     top, left = (28 - digit.shape[0]) // 2, (28 - digit.shape[1]) // 2
     field[top:top + digit.shape[0], left:left + digit.shape[1]] = digit
     field = shift_image(field, *center_of_mass_shift(field))
     tensor = (torch.from_numpy(field) - MNIST_MEAN) / MNIST_STD
-    return Preprocessed(tensor=tensor[None, None].float(), image=field)
+    return Preprocessed(tensor=tensor[None, None].float(), image=field, ink_extent=float(extent))

@@ -76,3 +76,17 @@ def list_checkpoints(directory: Path | None = None) -> tuple[list[Record], list[
             continue
         records.append(record)
     return records, problems
+
+
+def shipped_models(directory: Path | None = None) -> dict:
+    """name -> model for every shipped iteration that loads (the uncertainty rule's jury)."""
+    from .checkpoint import CheckpointError, load_model
+
+    models = {}
+    for record in list_checkpoints(directory)[0]:
+        if record.kind == "shipped":
+            try:
+                models[record.name] = load_model(record.weights_path)[0]
+            except CheckpointError:
+                continue
+    return models

@@ -1,59 +1,107 @@
-"""Draw a digit; every shipped model reads it, with what the model actually sees."""
+"""Draw a digit: the chosen iteration's answer (or "Not sure"), every iteration's probabilities, and
+why — saliency, Grad-CAM and the feature maps of every conv layer."""
 import pandas as pd
 import streamlit as st
 
 import app_ui as ui
 from mnist_core.predict import classify_with_models
+from mnist_core.uncertainty import judge
 
-# Tests (and anyone scripting the page) may put an RGBA array here instead of drawing.
+# Tests, the Evaluate page's "Open in Draw" and anyone scripting the page may put an RGBA array
+# here instead of drawing.
 INJECTED = "draw_injected_image"
 
 
-def canvas_image(stroke_width: int):
+def canvas_image():
+    """The drawing as RGBA. One stable key keeps the canvas mounted across reruns, so strokes drawn
+    while the page updates are never lost; its own toolbar has undo, redo and reset."""
     from streamlit_drawable_canvas import st_canvas  # raises outside a Streamlit runtime
 
-    version = st.session_state.setdefault("canvas_version", 0)
-    result = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF", background_color="#000000",
-                       height=280, width=280, drawing_mode="freedraw", return_image_data=True,
-                       key=f"canvas_{version}")
+    result = st_canvas(stroke_width=st.session_state.get("draw_stroke", 20), stroke_color="#FFFFFF",
+                       background_color="#000000", height=280, width=280, drawing_mode="freedraw",
+                       return_image_data=True, key="canvas", on_change=lambda: st.session_state.pop(INJECTED, None))
     return result.image_data
+
+
+def answer(chosen: dict, verdict) -> None:
+    """The big readout: the digit, or "Not sure" with the reason."""
+    if verdict.uncertain:
+        st.metric(f"Prediction ({chosen['model']})", "Not sure",
+                  f"best guess {chosen['prediction']} at {100 * chosen['confidence']:.0f}%",
+                  delta_color="off", delta_arrow="off")
+        st.warning(f"Probably not a digit, or not one it can read: {verdict.reason}.", icon=":material/help:")
+    else:
+        st.metric(f"Prediction ({chosen['model']})", str(chosen["prediction"]),
+                  f"{100 * chosen['confidence']:.1f}% confident", delta_color="off", delta_arrow="off")
+    top3 = sorted(range(10), key=lambda digit: -chosen["probabilities"][digit])[:3]
+    st.markdown(" · ".join(f"**{digit}** {100 * chosen['probabilities'][digit]:.1f}%" for digit in top3))
+
+
+def iterations_table(rows: list[dict], records: dict) -> None:
+    st.subheader("Every iteration on your digit")
+    order = [key for key in sorted(records, key=lambda key: ui.iteration_order(records[key]))
+             if any(row["model"] == key for row in rows)]
+    answers = {row["model"]: row["prediction"] for row in rows}
+    if len(set(answers.values())) > 1:
+        groups = {}
+        for model in order:
+            groups.setdefault(answers[model], []).append(model)
+        st.info("The iterations disagree: " + "; ".join(
+            f"{', '.join(models)} read **{digit}**" for digit, models in groups.items()), icon=":material/call_split:")
+    st.altair_chart(ui.probabilities_heatmap(rows, order), width="stretch")
+    with st.expander("As a table"):
+        by_model = {row["model"]: row for row in rows}
+        st.dataframe(pd.DataFrame([{"model": key, "prediction": by_model[key]["prediction"],
+                                    "confidence": by_model[key]["confidence"]} for key in order]),
+                     hide_index=True, column_config={"confidence": st.column_config.ProgressColumn(
+                         "confidence", min_value=0.0, max_value=1.0, format="percent")})
+
+
+@st.fragment
+def drawing(records: dict, models: dict) -> None:
+    """Canvas and readout rerun alone on pen-up: the rest of the page stays, strokes are kept."""
+    left, right = st.columns([1, 1], gap="medium")
+    with left:
+        st.caption("White ink on black, like MNIST. Undo, redo and reset (the bin) are in the canvas's "
+                   "toolbar, just above it.")
+        st.space("small")  # room for the canvas's floating toolbar
+        image = canvas_image()
+        if INJECTED in st.session_state:
+            st.info(f"Showing {st.session_state.get('draw_injected_label', 'an injected image')} instead of your "
+                    f"drawing.", icon=":material/image:")
+            st.button("Back to my drawing", on_click=lambda: st.session_state.pop(INJECTED, None))
+    image = st.session_state.get(INJECTED, image)
+    prepared, rows = (None, []) if image is None else classify_with_models(models, image)
+    keys = list(models)
+    chosen_key = st.session_state.get("draw_model", keys[0])
+    chosen_key = chosen_key if chosen_key in models else keys[0]
+    with right:
+        if prepared is None:
+            st.info("Draw a digit on the black square: the prediction appears when you lift the pen.")
+        else:
+            chosen = next(row for row in rows if row["model"] == chosen_key)
+            jury = [row["prediction"] for row in rows if records[row["model"]].kind == "shipped"]
+            answer(chosen, judge(prepared, chosen["probabilities"], jury))
+            st.image(ui.upscale(prepared.image, 4), caption="What the model sees (28×28)")
+    with st.expander("Settings: stroke width, model"):
+        st.slider("Stroke width", 8, 40, 20, key="draw_stroke", help="MNIST strokes are about 2-3 px of 28")
+        st.selectbox("Model", keys, key="draw_model", format_func=ui.record_label(records),
+                     help="Default: the best shipped model")
+    if prepared is None:
+        return
+    iterations_table(rows, records)
+    if st.toggle("Why? Saliency, Grad-CAM and feature maps", key="draw_explain"):
+        ui.explanation(models[chosen_key], prepared.image, prepared.tensor, chosen_key)
 
 
 def render() -> None:
     st.title("Draw a digit")
-    st.caption("White ink on black, like MNIST. Every shipped iteration reads your digit.")
     records = ui.checkpoint_records()
     models = ui.loadable_models(records)
     if not models:
         st.warning("No loadable checkpoints in checkpoints/. Train one: `python -m mnist_core pretrain`.")
         return
-    left, right = st.columns([1, 1], gap="large")
-    with left:
-        stroke = st.slider("Stroke width", 8, 40, 20, help="MNIST strokes are about 2-3 px of 28")
-        image = canvas_image(stroke)
-        if st.button("Clear", icon=":material/delete:"):
-            st.session_state.canvas_version += 1
-            st.session_state.pop(INJECTED, None)
-            st.rerun()
-        chosen_key = st.selectbox("Model", list(models), index=0, format_func=ui.record_label(records),
-                                  help="Default: the best shipped model")
-    image = st.session_state.get(INJECTED, image)
-    prepared, rows = (None, []) if image is None else classify_with_models(models, image)
-    with right:
-        if prepared is None:
-            st.info("Draw a digit on the black square: the prediction appears when you lift the pen.")
-            return
-        chosen = next(row for row in rows if row["model"] == chosen_key)
-        top, preview = st.columns([1, 1])
-        top.metric(f"Prediction ({chosen_key})", str(chosen["prediction"]),
-                   f"{100 * chosen['confidence']:.1f}% confident", delta_color="off", delta_arrow="off")
-        preview.image(ui.upscale(prepared.image, 5), caption="What the model sees (28×28)")
-        st.altair_chart(ui.probability_chart(chosen["probabilities"], chosen["prediction"]))
-    st.subheader("Every iteration on your digit")
-    table = pd.DataFrame([{"model": r["model"], "prediction": r["prediction"],
-                           "confidence": r["confidence"]} for r in rows])
-    st.dataframe(table, hide_index=True, column_config={
-        "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="percent")})
+    drawing(records, models)
 
 
 render()

@@ -1,10 +1,16 @@
-"""Evaluate a checkpoint on the test set: accuracy, confusion matrix, per-class report, mistakes."""
+"""Evaluate a checkpoint on the test set: accuracy, confusion matrix, per-class report, and every
+digit of any cell, paged, each with its top-2, its explanation and a way into Draw."""
 import pandas as pd
 import streamlit as st
+import torch
 
 import app_ui as ui
 from mnist_core.checkpoint import CheckpointError
-from mnist_core.data import DatasetError
+from mnist_core.data import MNIST_MEAN, MNIST_STD, DatasetError
+from mnist_core.evaluate import cell_digits
+
+PAGE_SIZE = 48
+DRAW_PAGE = "pages/draw.py"
 
 
 def selected_cell(event) -> tuple[int, int] | None:
@@ -12,6 +18,50 @@ def selected_cell(event) -> tuple[int, int] | None:
     if points:
         return int(points[0]["true"]), int(points[0]["predicted"])
     return None
+
+
+def digits_to_show(report: dict, cell, true_filter, predicted_filter) -> tuple[list[dict], str]:
+    """(digits, what they are) for the clicked cell or the filters."""
+    if cell is not None:
+        true, predicted = cell
+        rows = cell_digits(report["digits"], true, predicted)
+        if true == predicted:
+            return rows, f"correctly read {true}s, least confident first"
+        return rows, f"{true}s read as {predicted}, most confident first"
+    rows = [row for row in report["misclassified"]
+            if true_filter in ("any", row["true"]) and predicted_filter in ("any", row["predicted"])]
+    return sorted(rows, key=lambda row: -row["confidence"]), "mistakes, most confident first"
+
+
+def gallery(rows: list[dict], what: str, key: str) -> list[dict]:
+    """One page of digits with their top-2; returns the rows shown."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    page = right.number_input(f"Page (of {pages})", 1, pages, 1, key=f"page_{key}") if pages > 1 else 1
+    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    left.caption(f"{len(rows):,} {what}" + (f"; showing {len(shown)} on page {page} of {pages}." if pages > 1 else "."))
+    images = ui.cached_test_images()
+    ui.image_grid([images[row["index"]] for row in shown],
+                  [f"#{row['index']} {row['true']}→{row['predicted']} {100 * row['confidence']:.0f}% · "
+                   f"{row['second']} {100 * row['second_confidence']:.0f}%" for row in shown])
+    return shown
+
+
+def explain_one(shown: list[dict], record, key: str) -> None:
+    """Pick a digit of this page: its explanation, and "Open in Draw"."""
+    st.subheader("Why this digit?")
+    choices = [row["index"] for row in shown]
+    index = st.selectbox("Test digit", choices, key=f"explain_{key}",
+                         format_func=lambda i: next(f"#{r['index']}: true {r['true']}, read {r['predicted']} "
+                                                    f"({100 * r['confidence']:.0f}%), then {r['second']}"
+                                                    for r in shown if r["index"] == i))
+    image = ui.cached_test_images()[index].astype("float32") / 255.0
+    tensor = ((torch.from_numpy(image) - MNIST_MEAN) / MNIST_STD)[None, None]
+    if st.button("Open in Draw", icon=":material/draw:", key=f"draw_{key}"):
+        st.session_state["draw_injected_image"] = ui.canvas_from_digit(ui.cached_test_images()[index])
+        st.session_state["draw_injected_label"] = f"test digit #{index}"
+        st.switch_page(DRAW_PAGE)
+    ui.explanation(ui.model_from(record)[0], image, tensor, f"evaluate_{key}_{index}")
 
 
 def render() -> None:
@@ -35,9 +85,10 @@ def render() -> None:
     left, right = st.columns([1.1, 1], gap="large")
     with left:
         st.subheader("Confusion matrix")
-        st.caption("Click a cell to see those digits below.")
-        event = st.altair_chart(ui.confusion_chart(report["confusion_matrix"]), on_select="rerun",
-                                key=f"confusion_{key}")
+        normalized = st.toggle("Row-normalized (% of each true digit)", key="normalized")
+        st.caption("Click a cell to see its digits below: the diagonal shows the least confident correct ones.")
+        event = st.altair_chart(ui.confusion_chart(report["confusion_matrix"], normalized), on_select="rerun",
+                                key=f"confusion_{key}_{normalized}")
     with right:
         st.subheader("Per class")
         st.dataframe(pd.DataFrame(report["per_class"]), hide_index=True, column_config={
@@ -45,22 +96,24 @@ def render() -> None:
             "recall": st.column_config.NumberColumn(format="%.4f"),
             "f1": st.column_config.NumberColumn(format="%.4f")})
 
-    st.subheader("Misclassified test digits")
+    st.subheader("Test digits")
     cell = selected_cell(event)
-    f1, f2, f3 = st.columns(3)
-    true_filter = f1.selectbox("True digit", ["any", *ui.DIGITS], index=0 if cell is None else cell[0] + 1)
-    predicted_filter = f2.selectbox("Predicted digit", ["any", *ui.DIGITS],
-                                    index=0 if cell is None else cell[1] + 1)
-    order = f3.radio("Sort by confidence", ["most confident first", "least confident first"],
-                     horizontal=True)
-    mistakes = [m for m in report["misclassified"]
-                if true_filter in ("any", m["true"]) and predicted_filter in ("any", m["predicted"])]
-    mistakes.sort(key=lambda m: m["confidence"], reverse=order.startswith("most"))
-    st.caption(f"{len(mistakes)} digits; showing up to 48.")
-    images = ui.cached_test_images()
-    shown = mistakes[:48]
-    ui.image_grid([images[m["index"]] for m in shown],
-                  [f"#{m['index']}: {m['true']}→{m['predicted']} ({100 * m['confidence']:.0f}%)" for m in shown])
+    if cell is None:
+        f1, f2 = st.columns(2)
+        true_filter = f1.selectbox("True digit", ["any", *ui.DIGITS], index=0)
+        predicted_filter = f2.selectbox("Predicted digit", ["any", *ui.DIGITS], index=0)
+    else:
+        true_filter = predicted_filter = "any"
+        st.caption(f"Cell: true {cell[0]}, predicted {cell[1]} (click it again to go back to all mistakes).")
+    rows, what = digits_to_show(report, cell, true_filter, predicted_filter)
+    if not rows:
+        if cell is not None and cell[0] != cell[1]:
+            st.info(f"No test digit {cell[0]} was read as {cell[1]} by this model: the cell is empty.")
+        else:
+            st.info("No digits match these filters.")
+        return
+    shown = gallery(rows, what, f"{key}_{cell}_{true_filter}_{predicted_filter}")
+    explain_one(shown, records[key], f"{key}_{cell}")
 
 
 render()

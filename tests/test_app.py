@@ -52,17 +52,37 @@ def test_draw_page_predicts_injected_mnist_digits(index):
     assert (table["prediction"] == truth).mean() >= 0.75  # nearly every iteration agrees
 
 
-def test_evaluate_page_shows_metrics_and_mistakes():
+def test_evaluate_page_shows_metrics_mistakes_pages_and_an_explanation():
     app = page("evaluate").run()
     assert not app.exception
     labels = [m.label for m in app.metric]
     assert labels == ["Test accuracy", "Test loss", "Mistakes"]
     assert float(app.metric[0].value.rstrip("%")) > 90
     assert len(app.dataframe[0].value) == 10  # per-class table
-    app.selectbox[1].set_value(7).run()  # filter: true digit 7
+    mistakes = int(app.metric[2].value.split(" of ")[0].replace(",", ""))
+    captions = " ".join(c.value for c in app.caption)
+    assert f"{mistakes:,} mistakes, most confident first" in captions
+    assert any(s.label == "Kernels of layer" for s in app.selectbox)  # the first digit's explanation
+    assert any(b.label == "Open in Draw" for b in app.button)
+    next(s for s in app.selectbox if s.label == "True digit").set_value(7).run()  # filter: true digit 7
     assert not app.exception
-    captions = [c.value for c in app.caption]
-    assert any("digits; showing" in c for c in captions)
+    assert any("mistakes, most confident first" in c.value for c in app.caption)
+    next(t for t in app.toggle if t.label.startswith("Row-normalized")).set_value(True).run()
+    assert not app.exception
+
+
+def test_evaluate_pages_through_every_mistake(tmp_path, monkeypatch):
+    for suffix in (".pt", ".json"):  # seed000: the model with the most mistakes (328)
+        (tmp_path / f"seed000{suffix}").write_bytes((ROOT / "checkpoints" / f"seed000{suffix}").read_bytes())
+    monkeypatch.setenv("MNIST_CHECKPOINTS", str(tmp_path))
+    app = page("evaluate").run()
+    mistakes = int(app.metric[2].value.split(" of ")[0].replace(",", ""))
+    pages = -(-mistakes // 48)
+    pager = next(n for n in app.number_input if n.label.startswith("Page"))
+    assert pager.label == f"Page (of {pages})" and pages > 1
+    pager.set_value(pages).run()
+    assert not app.exception
+    assert any(f"on page {pages} of {pages}" in c.value for c in app.caption)
 
 
 def test_train_page_runs_a_tiny_run_to_the_end(tmp_path, monkeypatch):
