@@ -169,20 +169,28 @@ def image_grid(images: list[np.ndarray], captions: list[str], columns: int = 8) 
             cell.image(upscale(image, 3), caption=caption, width="stretch")
 
 
-def history_frame(histories: dict[str, list[dict]], include_partial: bool = False) -> pd.DataFrame:
-    """Long table: one row per (run, epoch, split) for curves, from key -> history rows. A partial
-    (stopped) epoch is plotted at its fraction, e.g. 2.4, only when asked."""
+def history_frame(histories: dict[str, list[dict]], include_partial: bool = False,
+                  train_sizes: dict[str, int] | None = None) -> pd.DataFrame:
+    """Long table: one row per (run, epoch, split) for curves, from key -> history rows, with the
+    cumulative wall time and images seen. A partial (stopped) epoch sits at its fraction, e.g. 2.4,
+    and is marked `partial`; it is left out unless asked for."""
     rows = []
     for key, history in histories.items():
+        seconds = 0.0
+        size = (train_sizes or {}).get(key, 55000)
         for row in history:
+            seconds += row.get("seconds") or 0.0
             if row.get("partial") and not include_partial:
                 continue
-            epoch = row["epoch"] - 1 + row["batches"] / max(row.get("batches_per_epoch") or row["batches"], 1) \
-                if row.get("partial") else row["epoch"]
+            fraction = row.get("batches", 1) / max(row.get("batches_per_epoch") or row.get("batches") or 1, 1)
+            epoch = row["epoch"] - 1 + fraction if row.get("partial") else row["epoch"]
             for split in ("train", "val", "test"):
                 rows.append({"run": key, "epoch": epoch, "split": SPLIT_NAMES[split],
-                             "accuracy": row.get(f"{split}_acc"), "loss": row.get(f"{split}_loss")})
-    return pd.DataFrame(rows, columns=["run", "epoch", "split", "accuracy", "loss"])
+                             "accuracy": row.get(f"{split}_acc"), "loss": row.get(f"{split}_loss"),
+                             "wall time (s)": seconds, "images seen": epoch * size,
+                             "partial": bool(row.get("partial"))})
+    return pd.DataFrame(rows, columns=["run", "epoch", "split", "accuracy", "loss", "wall time (s)",
+                                       "images seen", "partial"])
 
 
 SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
@@ -371,6 +379,21 @@ def explanation(model, image: np.ndarray, tensor, key: str) -> None:
     st.image(tile(weights, columns=16, factor=12), width="content",
              caption=f"{layer}, channel {channel}: its {weights.shape[0]} kernels of "
                      f"{weights.shape[1]}×{weights.shape[2]} (one per input channel)")
+
+
+@st.cache_data(show_spinner="Computing test-set logits…", max_entries=32)
+def cached_logits(path: str, modified: float, size: int):
+    from mnist_core.evaluate import predict_logits
+
+    model, _ = cached_model(path, modified, size)
+    return predict_logits(model, cached_mnist().test.images)
+
+
+def logits_of(record: Record):
+    """(10000, 10) test-set logits of a record's weights; CheckpointError when they cannot load."""
+    model_from(record)
+    stat = Path(record.weights_path).stat()
+    return cached_logits(record.weights_path, stat.st_mtime, stat.st_size)
 
 
 def start_training(config):

@@ -61,8 +61,10 @@ def conv_activations(model: nn.Module, image: torch.Tensor) -> tuple[torch.Tenso
 
 def conv_layers(model: nn.Module) -> list[str]:
     """Names of the conv layers in forward order."""
+    was_training = model.training
     with torch.no_grad():
         _, captured = conv_activations(model.eval(), torch.zeros(1, 1, 28, 28))
+    model.train(was_training)
     return [name for name, _ in captured]
 
 

@@ -1,45 +1,134 @@
-"""Compare iterations: curves, a table of size and accuracy, and the accuracy-vs-size frontier."""
+"""Compare iterations: curves (train and test together, by epoch, wall time or images seen), a
+table, accuracy against size, and what changed between two iterations. One colour per model
+everywhere; a highlighted model stands out in every chart and in the table."""
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 import app_ui as ui
-from mnist_core.layers import memory_estimate
-from mnist_core.models import UnknownModelError
+from mnist_core.changes import what_changed
+from mnist_core.checkpoint import CheckpointError
+from mnist_core.data import DatasetError
 from mnist_core.pareto import pareto_front
 
 DEFAULT = ["seed001_iter1", "seed001_iter2", "seed001_iter3", "seed001_iter4"]
+X_AXES = {"epoch": "epoch", "wall time": "wall time (s)", "images seen": "images seen"}
+
+
+def emphasis(highlight: str | None):
+    """Opacity: the highlighted model at full strength, the others faded (all full when none)."""
+    if highlight is None:
+        return alt.value(1.0)
+    return alt.condition(alt.datum.run == highlight, alt.value(1.0), alt.value(0.15))
+
+
+def curves(frame: pd.DataFrame, metric: str, x: str, scale: alt.Scale, highlight: str | None) -> alt.Chart:
+    y_scale = alt.Scale(zero=False) if metric == "accuracy" else alt.Scale(type="log")
+    base = alt.Chart(frame, height=320, title=f"{metric} ({', '.join(sorted(frame['split'].unique()))})")
+    line = base.mark_line().encode(
+        x=alt.X(f"{x}:Q", title=x, axis=alt.Axis(format="~s" if x == "images seen" else "~f")),
+        y=alt.Y(f"{metric}:Q", scale=y_scale, title=metric + (" (%)" if metric == "accuracy" else "")),
+        color=alt.Color("run:N", scale=scale, legend=alt.Legend(orient="bottom", columns=2, title=None, labelLimit=260)),
+        strokeDash=alt.StrokeDash("split:N", legend=alt.Legend(orient="bottom", title=None)),
+        opacity=emphasis(highlight), detail="split:N")
+    points = base.mark_point(filled=True, size=45).encode(
+        x=f"{x}:Q", y=f"{metric}:Q", color=alt.Color("run:N", scale=scale, legend=None),
+        shape=alt.Shape("partial:N", scale=alt.Scale(domain=[False, True], range=["circle", "triangle-down"]),
+                        legend=alt.Legend(orient="bottom", title="partial epoch (stopped run)")),
+        opacity=emphasis(highlight),
+        tooltip=["run", "split", alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip(f"{metric}:Q", format=".4f"),
+                 alt.Tooltip("wall time (s):Q", format=",.0f"), alt.Tooltip("images seen:Q", format=",.0f")])
+    return line + points
 
 
 def summary_table(records: dict) -> pd.DataFrame:
     rows = []
     for key, record in records.items():
         summary = record.summary
-        try:
-            memory = memory_estimate(record.model)
-        except UnknownModelError:  # a run of a model that is no longer registered
-            memory = {"weights_bytes": 0, "activations_bytes_per_image": 0}
-        rows.append({"run": key, "model": record.model, "write-up": record.source, "status": record.status,
-                     "params": record.params, "size on disk (KiB)": (record.size_bytes or 0) / 1024,
-                     "memory, weights + activations/image (KiB)":
-                         (memory["weights_bytes"] + memory["activations_bytes_per_image"]) / 1024,
-                     "final test acc (%)": summary.final_test_acc, "best test acc (%)": summary.best_test_acc,
+        rows.append({"model": key, "write-up": record.source, "status": record.status + (" (partial)" if summary.partial else ""),
+                     "params": record.params, "final test (%)": summary.final_test_acc,
+                     "best test (%)": summary.best_test_acc, "best epoch": summary.best_test_epoch,
                      "epochs": summary.epochs, "wall time (s)": summary.wall_seconds})
     return pd.DataFrame(rows)
 
 
-def frontier_chart(table: pd.DataFrame) -> alt.Chart:
-    front = pareto_front(list(zip(table["run"], table["params"], table["final test acc (%)"])))
-    table = table.assign(pareto=table["run"].isin(front))
-    points = alt.Chart(table, height=340).mark_circle(size=140).encode(
-        x=alt.X("params:Q", scale=alt.Scale(type="log"), title="parameters (log scale)"),
-        y=alt.Y("final test acc (%):Q", scale=alt.Scale(zero=False)),
-        color=alt.condition("datum.pareto", alt.value("#e4572e"), alt.value("#4c78a8")),
-        tooltip=["run", "params", "final test acc (%)"])
-    labels = points.mark_text(dy=-12, fontSize=11).encode(text="run:N", color=alt.value("#333"))
+def styled(table: pd.DataFrame, highlight: str | None):
+    def row_style(row):
+        colour = ui.model_colour(row["model"])
+        strong = highlight is None or row["model"] == highlight
+        return [f"border-left: 4px solid {colour}; font-weight: {'bold' if row['model'] == highlight else 'normal'}; "
+                f"opacity: {1.0 if strong else 0.45}"] + [f"opacity: {1.0 if strong else 0.45}"] * (len(row) - 1)
+    return table.style.apply(row_style, axis=1).format(
+        {"params": "{:,.0f}", "final test (%)": "{:.2f}", "best test (%)": "{:.2f}", "wall time (s)": "{:,.0f}"})
+
+
+def frontier_chart(table: pd.DataFrame, scale: alt.Scale, highlight: str | None) -> alt.Chart:
+    front = pareto_front(list(zip(table["model"], table["params"], table["final test (%)"])))
+    table = table.assign(pareto=table["model"].isin(front), run=table["model"])
+    low, high = table["params"].min() / 1.6, table["params"].max() * 1.6
+    x = alt.X("params:Q", scale=alt.Scale(type="log", domain=[low, high]), title="parameters (log scale)",
+              axis=alt.Axis(format="~s", labelOverlap=True, tickCount=6))
+    y = alt.Y("final test (%):Q", scale=alt.Scale(zero=False, padding=12))
+    points = alt.Chart(table, height=360).mark_circle(size=160).encode(
+        x=x, y=y, color=alt.Color("run:N", scale=scale, legend=None), opacity=emphasis(highlight),
+        tooltip=["model", alt.Tooltip("params:Q", format=","), alt.Tooltip("final test (%):Q", format=".2f")])
+    labels = points.mark_text(dy=-14, fontSize=11).encode(text="model:N", color=alt.value("#333"))
     line = alt.Chart(table[table["pareto"]].sort_values("params")).mark_line(
-        strokeDash=[4, 3], color="#e4572e").encode(x="params:Q", y="final test acc (%):Q")
+        strokeDash=[4, 3], color="#888").encode(x=x, y=y)
     return line + points + labels
+
+
+def image_strip(rows: list[dict], old: str, new: str, limit: int = 24) -> None:
+    images = ui.cached_test_images()
+    shown = rows[:limit]
+    ui.image_grid([images[row["index"]] for row in shown],
+                  [f"#{row['index']} ({row['true']}) {old}: {row['old_prediction']} {100 * row['old_confidence']:.0f}% · "
+                   f"{new}: {row['new_prediction']} {100 * row['new_confidence']:.0f}%" for row in shown], columns=8)
+    if len(rows) > limit:
+        st.caption(f"… and {len(rows) - limit} more (most confident new answers first).")
+
+
+def what_changed_section(records: dict, chosen: list[str]) -> None:
+    st.subheader("What changed")
+    ordered = sorted(chosen, key=lambda key: ui.iteration_order(records[key]))
+    left, right = st.columns(2)
+    old = left.selectbox("Older iteration", ordered, index=max(0, len(ordered) - 2), key="older",
+                         format_func=ui.record_label(records))
+    new = right.selectbox("Newer iteration", ordered, index=len(ordered) - 1, key="newer",
+                          format_func=ui.record_label(records))
+    if old == new:
+        st.info("Pick two different iterations.")
+        return
+    try:
+        changes = what_changed(ui.logits_of(records[old]), ui.logits_of(records[new]), ui.cached_mnist().test.labels)
+    except (CheckpointError, DatasetError) as error:
+        st.error(f"Cannot compare: {error}")
+        return
+    st.markdown(f"**{new}** fixed **{len(changes.fixed)}** test digits that **{old}** got wrong and broke "
+                f"**{len(changes.broken)}** it got right: {changes.old_accuracy:.2f}% → {changes.new_accuracy:.2f}%.")
+    a, b = st.columns(2)
+    deltas = pd.DataFrame(changes.per_class)
+    a.altair_chart(alt.Chart(deltas, height=260, title="per-class accuracy change (points)").mark_bar().encode(
+        x=alt.X("digit:O", axis=alt.Axis(labelAngle=0)), y=alt.Y("delta:Q", title="new − old (points)"),
+        color=alt.condition("datum.delta >= 0", alt.value("#54a24b"), alt.value("#e45756")),
+        tooltip=["digit", alt.Tooltip("old_accuracy:Q", format=".2f"), alt.Tooltip("new_accuracy:Q", format=".2f"),
+                 alt.Tooltip("delta:Q", format="+.2f")]))
+    cells = pd.DataFrame([{"true": t, "predicted": p, "change": changes.confusion_delta[t][p]}
+                          for t in range(10) for p in range(10) if t != p])
+    limit = max(1, cells["change"].abs().max())
+    heat = alt.Chart(cells, height=260, title="confusions, new − old (off-diagonal)").mark_rect().encode(
+        x=alt.X("predicted:O", axis=alt.Axis(labelAngle=0)), y="true:O",
+        color=alt.Color("change:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit]), legend=None),
+        tooltip=["true", "predicted", "change"])
+    text = heat.mark_text(fontSize=10).encode(text="change:Q", color=alt.value("#222"),
+                                              opacity=alt.condition("datum.change != 0", alt.value(1), alt.value(0)))
+    b.altair_chart(heat + text)
+    fixed = sorted(changes.fixed, key=lambda row: -row["new_confidence"])
+    broken = sorted(changes.broken, key=lambda row: -row["new_confidence"])
+    st.markdown(f"**Fixed by {new}** ({len(fixed)}): true label in brackets, then each model's answer and confidence")
+    image_strip(fixed, old, new) if fixed else st.caption("None.")
+    st.markdown(f"**Broken by {new}** ({len(broken)})")
+    image_strip(broken, old, new) if broken else st.caption("None.")
 
 
 def render() -> None:
@@ -49,29 +138,37 @@ def render() -> None:
         st.warning("No checkpoints or finished runs to compare yet.")
         return
     default = [key for key in DEFAULT if key in records] or list(records)[:4]
-    chosen = st.multiselect("Checkpoints and finished runs", list(records), default=default,
+    chosen = st.multiselect("Checkpoints and runs", list(records), default=default,
                             format_func=ui.record_label(records))
     if not chosen:
         st.info("Pick at least one checkpoint or run.")
         return
+    chosen = sorted(chosen, key=lambda key: ui.iteration_order(records[key]))
     selected = {key: records[key] for key in chosen}
-    frame = ui.history_frame({key: record.history for key, record in selected.items()})
-    split = st.segmented_control("Curves for", ["test", "validation", "train"], default="test")
-    curves = frame[frame["split"] == (split or "test")]
+    scale = ui.colour_scale(records)  # every model's colour, whatever is selected
+    highlight = st.pills("Highlight a model (in every chart and the table)", chosen, key="highlight",
+                         format_func=lambda key: key)
+    a, b = st.columns(2)
+    splits = a.pills("Curves for", ["train", "validation", "test"], selection_mode="multi", default=["train", "test"],
+                     key="splits", help="Train and test together show the generalization gap")
+    x_name = b.segmented_control("x-axis", list(X_AXES), default="epoch", key="x_axis") or "epoch"
+    sizes = {key: min(record.config.get("limit") or 55000, 60000 - (record.config.get("validation_size") or 5000))
+             for key, record in selected.items()}
+    frame = ui.history_frame({key: record.history for key, record in selected.items()}, include_partial=True,
+                             train_sizes=sizes)
+    frame = frame[frame["split"].isin(splits or ["test"])]
     left, right = st.columns(2)
-    left.altair_chart(ui.curves_chart(curves, "accuracy"))
-    right.altair_chart(ui.curves_chart(curves, "loss"))
-    st.caption("Click a name in a legend to highlight that run.")
+    left.altair_chart(curves(frame, "accuracy", X_AXES[x_name], scale, highlight))
+    right.altair_chart(curves(frame, "loss", X_AXES[x_name], scale, highlight))
     table = summary_table(selected)
-    st.dataframe(table, hide_index=True, column_config={
-        "size on disk (KiB)": st.column_config.NumberColumn(format="%.0f"),
-        "memory, weights + activations/image (KiB)": st.column_config.NumberColumn(format="%.0f"),
-        "final test acc (%)": st.column_config.NumberColumn(format="%.2f"),
-        "best test acc (%)": st.column_config.NumberColumn(format="%.2f"),
-        "wall time (s)": st.column_config.NumberColumn(format="%.0f")})
+    st.dataframe(styled(table, highlight), hide_index=True, width="stretch")
     st.subheader("Accuracy against size")
-    st.caption("Red: the Pareto front (no other model is both smaller and more accurate).")
-    st.altair_chart(frontier_chart(table))
+    st.caption("Dashed: the Pareto front (no other model is both smaller and more accurate).")
+    st.altair_chart(frontier_chart(table, scale, highlight))
+    if len(chosen) >= 2:
+        what_changed_section(records, chosen)
+    else:
+        st.caption("Pick two or more to see what changed between iterations.")
 
 
 render()

@@ -87,7 +87,7 @@ def main() -> int:
             canvas.wait_for(timeout=60000)
             box = canvas.bounding_box()
             stroke(page, box, [(80, 60), (200, 60), (200, 140), (80, 140), (80, 230), (200, 230)])  # a "2"-ish 5
-            page.locator("[data-testid='stDataFrame']").wait_for(timeout=30000)
+            page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=30000)
             page.wait_for_timeout(2500)
             save_small(page, "draw")
         if "evaluate" in wanted:

@@ -182,13 +182,19 @@ def test_evaluate_survives_its_checkpoint_disappearing(tmp_path, monkeypatch):
     assert app.warning or app.error  # nothing to evaluate: said plainly, no traceback
 
 
-def test_compare_page_default_view_shows_write_up_001():
+def test_compare_page_default_view_shows_write_up_001_and_what_changed():
     app = page("compare").run()
     assert not app.exception
     assert app.multiselect[0].value == [s for s in ["seed001_iter1", "seed001_iter2", "seed001_iter3",
                                                     "seed001_iter4"] if (ROOT / "checkpoints" / f"{s}.pt").exists()]
     table = app.dataframe[0].value
-    assert {"params", "final test acc (%)", "best test acc (%)", "size on disk (KiB)"} <= set(table.columns)
+    assert {"model", "params", "final test (%)", "best test (%)", "epochs"} <= set(table.columns)
+    assert app.selectbox[0].label == "Older iteration" and app.selectbox[0].value == "seed001_iter3"
+    assert app.selectbox[1].value == "seed001_iter4"
+    assert any("fixed" in m.value and "broke" in m.value for m in app.markdown)
+    app.session_state["highlight"] = "seed001_iter2"
+    app.run()
+    assert not app.exception
 
 
 def test_compare_and_evaluate_offer_a_run_trained_from_the_cli(tmp_path, monkeypatch, tiny_data):
