@@ -82,8 +82,8 @@ def image_strip(rows: list[dict], old: str, new: str, limit: int = 24) -> None:
     images = ui.cached_test_images()
     shown = rows[:limit]
     ui.image_grid([images[row["index"]] for row in shown],
-                  [f"#{row['index']} ({row['true']}) {old}: {row['old_prediction']} {100 * row['old_confidence']:.0f}% · "
-                   f"{new}: {row['new_prediction']} {100 * row['new_confidence']:.0f}%" for row in shown], columns=8)
+                  [f"#{row['index']} ({row['true']}): {row['old_prediction']} {100 * row['old_confidence']:.0f}% → "
+                   f"{row['new_prediction']} {100 * row['new_confidence']:.0f}%" for row in shown], columns=8)
     if len(rows) > limit:
         st.caption(f"… and {len(rows) - limit} more (most confident new answers first).")
 
@@ -116,8 +116,8 @@ def what_changed_section(records: dict, chosen: list[str]) -> None:
     cells = pd.DataFrame([{"true": t, "predicted": p, "change": changes.confusion_delta[t][p]}
                           for t in range(10) for p in range(10) if t != p])
     limit = max(1, cells["change"].abs().max())
-    heat = alt.Chart(cells, height=260, title="confusions, new − old (off-diagonal)").mark_rect().encode(
-        x=alt.X("predicted:O", axis=alt.Axis(labelAngle=0)), y="true:O",
+    heat = alt.Chart(cells, height=300, title="confusions, new − old (off-diagonal)").mark_rect().encode(
+        x=alt.X("predicted:O", axis=alt.Axis(labelAngle=0)), y=alt.Y("true:O", axis=alt.Axis(labelOverlap=False)),
         color=alt.Color("change:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit]), legend=None),
         tooltip=["true", "predicted", "change"])
     text = heat.mark_text(fontSize=10).encode(text="change:Q", color=alt.value("#222"),
@@ -125,10 +125,13 @@ def what_changed_section(records: dict, chosen: list[str]) -> None:
     b.altair_chart(heat + text)
     fixed = sorted(changes.fixed, key=lambda row: -row["new_confidence"])
     broken = sorted(changes.broken, key=lambda row: -row["new_confidence"])
-    st.markdown(f"**Fixed by {new}** ({len(fixed)}): true label in brackets, then each model's answer and confidence")
-    image_strip(fixed, old, new) if fixed else st.caption("None.")
+    st.markdown(f"**Fixed by {new}** ({len(fixed)}). Each digit: its index, the true label in brackets, "
+                f"then {old}'s answer and confidence → {new}'s")
+    if fixed:
+        image_strip(fixed, old, new)
     st.markdown(f"**Broken by {new}** ({len(broken)})")
-    image_strip(broken, old, new) if broken else st.caption("None.")
+    if broken:
+        image_strip(broken, old, new)
 
 
 def render() -> None:

@@ -1,0 +1,160 @@
+"""See why, like a user in headless Chromium: a digit's explanation, a dot read as "Not sure", a
+quick two-stroke digit keeps both strokes, a diagonal cell on Evaluate, What changed on Compare,
+and the Draw page on a 390x844 phone."""
+import io
+import shutil
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, stroke, streamlit_server
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    with streamlit_server({"MNIST_RUNS": str(runs)}) as url:
+        with playwright_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield url, browser
+            browser.close()
+
+
+def open_draw(browser, url, **viewport):
+    page = browser.new_page(viewport=viewport or {"width": 1300, "height": 1000})
+    page.goto(url)
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.wait_for(timeout=60000)
+    page.wait_for_timeout(800)
+    return page, canvas.bounding_box()
+
+
+def prediction(page, timeout=20000) -> str:
+    value = page.locator("[data-testid='stMetricValue']").first
+    value.wait_for(timeout=timeout)
+    return value.inner_text().strip()
+
+
+def image_by_caption(page, caption: str) -> np.ndarray:
+    """The pixels of the st.image whose caption starts with `caption`."""
+    element = page.get_by_test_id("stImage").filter(has_text=caption).first
+    element.wait_for(timeout=20000)
+    source = element.locator("img").get_attribute("src")
+    body = page.request.get(source if source.startswith("http") else page.url.split("/", 3)[0] + "//" +
+                            page.url.split("/", 3)[2] + source).body()
+    return np.asarray(Image.open(io.BytesIO(body)).convert("L"), dtype=np.float32) / 255.0
+
+
+def test_draw_a_digit_and_see_its_explanation(app):
+    url, browser = app
+    page, box = open_draw(browser, url)
+    stroke(page, box, [(70, 50), (210, 50), (120, 250)])  # a 7
+    assert prediction(page) == "7"
+    page.get_by_text("Why? Saliency, Grad-CAM and feature maps").click()
+    overlay = page.get_by_test_id("stImage").filter(has_text="Grad-CAM on").first
+    overlay.wait_for(timeout=30000)
+    page.wait_for_function("() => [...document.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)")
+    assert overlay.locator("img").bounding_box()["width"] > 100
+    heat = image_by_caption(page, "Grad-CAM on")
+    assert heat.std() > 0.05  # a real overlay, not a blank picture
+    page.get_by_test_id("stImage").filter(has_text="conv 1:").first.wait_for(timeout=10000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    overlay.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "draw_explained.png"), full_page=True)
+
+
+def test_a_dot_is_not_sure(app):
+    url, browser = app
+    page, box = open_draw(browser, url)
+    stroke(page, box, [(140, 140), (143, 141)])  # a dot
+    assert prediction(page) == "Not sure"
+    page.get_by_text("too little ink").first.wait_for(timeout=10000)
+    page.screenshot(path=str(ARTIFACTS / "draw_not_sure.png"))
+
+
+def test_a_quick_second_stroke_is_kept(app):
+    url, browser = app
+    page, box = open_draw(browser, url)
+    x0, y0 = box["x"], box["y"]
+    page.mouse.move(x0 + 40, y0 + 140)  # stroke 1: horizontal bar of a "+"
+    page.mouse.down()
+    page.mouse.move(x0 + 240, y0 + 140, steps=6)
+    page.mouse.up()
+    pen_up = time.perf_counter()
+    page.mouse.move(x0 + 140, y0 + 40)  # stroke 2 begins well within 300 ms of the first pen-up
+    page.mouse.down()
+    started = time.perf_counter() - pen_up
+    page.mouse.move(x0 + 140, y0 + 240, steps=6)
+    page.mouse.up()
+    assert started < 0.3
+    prediction(page)
+    deadline = time.time() + 20
+    while time.time() < deadline:  # wait until the readout reflects both strokes
+        seen = image_by_caption(page, "What the model sees")
+        cell = seen.shape[0] // 28
+        small = seen[: cell * 28, : cell * 28].reshape(28, cell, 28, cell).mean(axis=(1, 3))
+        horizontal, vertical = small[13:16, 3:9].max(), small[3:9, 13:16].max()
+        if horizontal > 0.3 and vertical > 0.3:
+            break
+        page.wait_for_timeout(300)
+    assert horizontal > 0.3, "the first stroke was lost"
+    assert vertical > 0.3, "the second stroke was lost"
+
+
+def test_evaluate_diagonal_cell_shows_its_digits(app):
+    url, browser = app
+    page = browser.new_page(viewport={"width": 1300, "height": 1400})
+    page.goto(f"{url}/evaluate")
+    page.get_by_text("Test accuracy").wait_for(timeout=60000)
+    chart = page.locator("[data-testid='stVegaLiteChart']").first
+    chart.wait_for(timeout=30000)
+    page.wait_for_timeout(1500)
+    plot = chart.locator("canvas, svg").first.bounding_box()
+    # the matrix fills the chart right of the y axis (~52 px) and above the x axis (~50 px)
+    width, height = (plot["width"] - 52) / 10, (plot["height"] - 50) / 10
+    for attempt in range(3):
+        page.mouse.click(plot["x"] + 52 + width * 3.5, plot["y"] + height * 3.5)
+        try:
+            page.get_by_text("correctly read 3s, least confident first").wait_for(timeout=15000)
+            break
+        except playwright_api.TimeoutError:
+            page.wait_for_timeout(1000)
+    page.get_by_text("correctly read 3s, least confident first").wait_for(timeout=5000)
+    page.get_by_test_id("stImage").filter(has_text="3→3").first.wait_for(timeout=20000)
+    page.screenshot(path=str(ARTIFACTS / "evaluate_diagonal.png"), full_page=True)
+
+
+def test_compare_two_iterations_shows_both_galleries(app):
+    url, browser = app
+    page = browser.new_page(viewport={"width": 1300, "height": 1400})
+    page.goto(f"{url}/compare")
+    page.get_by_text("What changed").wait_for(timeout=90000)
+    page.get_by_text("Fixed by seed001_iter4").wait_for(timeout=60000)
+    page.get_by_text("Broken by seed001_iter4").wait_for(timeout=10000)
+    fixed = page.get_by_test_id("stImage").filter(has_text="% →")
+    fixed.first.scroll_into_view_if_needed()
+    fixed.first.wait_for(timeout=30000)
+    assert fixed.count() >= 2
+    page.screenshot(path=str(ARTIFACTS / "compare_changes.png"), full_page=True)
+
+
+def test_the_prediction_is_above_the_fold_on_a_phone(app):
+    url, browser = app
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(url)
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.wait_for(timeout=60000)
+    page.wait_for_timeout(800)
+    box = canvas.bounding_box()
+    stroke(page, box, [(70, 50), (210, 50), (120, 250)])
+    assert prediction(page) == "7"
+    value = page.locator("[data-testid='stMetricValue']").first.bounding_box()
+    assert value["y"] + value["height"] <= 844, "the prediction must be visible without scrolling"
+    sidebar = page.get_by_test_id("stSidebar")
+    assert not sidebar.is_visible() or sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0
+    page.screenshot(path=str(ARTIFACTS / "draw_phone.png"))
