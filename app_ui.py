@@ -37,6 +37,19 @@ def _send_deep_links_through_router() -> None:
         st.rerun()
 
 
+def collapse_sidebar_on_phones() -> None:
+    """On a narrow screen (a phone) the sidebar covers most of the page and Streamlit leaves it
+    open after a navigation; close it. There is no Python API for this, so a tiny script clicks
+    the sidebar's own collapse button, only when the window is narrow and the sidebar is open."""
+    st.html("""<script>
+      if (window.innerWidth <= 768) {
+        const button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+        const sidebar = document.querySelector('[data-testid="stSidebar"]');
+        if (button && sidebar && sidebar.getAttribute('aria-expanded') !== 'false') { button.click(); }
+      }
+    </script>""", unsafe_allow_javascript=True, width="content")
+
+
 def checkpoint_records(include_runs: bool = False) -> dict[str, Record]:
     """key -> Record of every loadable-looking trained model: shipped and promoted checkpoints
     (best final test accuracy first), then, with include_runs, finished or stopped runs (newest

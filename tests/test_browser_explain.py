@@ -158,3 +158,18 @@ def test_the_prediction_is_above_the_fold_on_a_phone(app):
     sidebar = page.get_by_test_id("stSidebar")
     assert not sidebar.is_visible() or sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0
     page.screenshot(path=str(ARTIFACTS / "draw_phone.png"))
+
+
+def test_the_sidebar_closes_after_navigating_on_a_phone(app):
+    url, browser = app
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(url)
+    page.locator("canvas.upper-canvas").wait_for(timeout=60000)
+    page.get_by_test_id("stExpandSidebarButton").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right > 200")
+    page.get_by_test_id("stSidebarNav").get_by_text("Compare", exact=True).click()
+    page.get_by_text("Compare iterations").first.wait_for(timeout=60000)
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right <= 0",
+                           timeout=15000)
+    assert sidebar.bounding_box() is None or sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0
