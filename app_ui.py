@@ -324,9 +324,9 @@ def tile(maps: np.ndarray, columns: int = 8, factor: int = 4, gap: int = 2) -> n
     return (canvas * 255).astype(np.uint8)
 
 
-PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6",
-           "#9d755d", "#bab0ac", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
-           "#17becf", "#bcbd22", "#393b79", "#637939"]
+PALETTE = ["#4c78a8", "#e45756", "#f58518", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6",
+           "#9d755d", "#ffbb78", "#1f77b4", "#9467bd", "#c49c94", "#e377c2", "#aec7e8", "#8c564b",
+           "#98df8a", "#bcbd22", "#17becf", "#c5b0d5"]  # vivid, no greys: greys read as "disabled"
 
 
 def model_colour(name: str) -> str:

@@ -23,12 +23,21 @@ def emphasis(highlight: str | None):
 
 
 def curves(frame: pd.DataFrame, metric: str, x: str, scale: alt.Scale, highlight: str | None) -> alt.Chart:
-    y_scale = alt.Scale(zero=False) if metric == "accuracy" else alt.Scale(type="log")
+    """Curves in each model's colour (legend: the selected models only). Accuracy zooms to the
+    later epochs: the first one, far lower, is clamped to the bottom edge."""
+    if metric == "accuracy":
+        later = frame.loc[frame["epoch"] > 1, "accuracy"].dropna()
+        low = max(0.0, float(later.min()) - 0.3) if len(later) else 0.0
+        y_scale = alt.Scale(domain=[low, 100.0], clamp=True)
+    else:
+        y_scale = alt.Scale(type="log")
+    shown = sorted(frame["run"].unique())
     base = alt.Chart(frame, height=320, title=f"{metric} ({', '.join(sorted(frame['split'].unique()))})")
     line = base.mark_line().encode(
         x=alt.X(f"{x}:Q", title=x, axis=alt.Axis(format="~s" if x == "images seen" else "~f")),
         y=alt.Y(f"{metric}:Q", scale=y_scale, title=metric + (" (%)" if metric == "accuracy" else "")),
-        color=alt.Color("run:N", scale=scale, legend=alt.Legend(orient="bottom", columns=2, title=None, labelLimit=260)),
+        color=alt.Color("run:N", scale=scale, legend=alt.Legend(orient="bottom", columns=2, title=None, labelLimit=260,
+                                                                values=shown)),
         strokeDash=alt.StrokeDash("split:N", legend=alt.Legend(orient="bottom", title=None)),
         opacity=emphasis(highlight), detail="split:N")
     points = base.mark_point(filled=True, size=45).encode(
@@ -53,11 +62,12 @@ def summary_table(records: dict) -> pd.DataFrame:
 
 
 def styled(table: pd.DataFrame, highlight: str | None):
+    """Each model's name in its colour; with a highlight, the other rows fade to gray."""
     def row_style(row):
-        colour = ui.model_colour(row["model"])
-        strong = highlight is None or row["model"] == highlight
-        return [f"border-left: 4px solid {colour}; font-weight: {'bold' if row['model'] == highlight else 'normal'}; "
-                f"opacity: {1.0 if strong else 0.45}"] + [f"opacity: {1.0 if strong else 0.45}"] * (len(row) - 1)
+        faded = highlight is not None and row["model"] != highlight
+        text = "color: #b0b0b0" if faded else ""
+        name = f"color: {ui.model_colour(row['model'])}; font-weight: bold" if not faded else text
+        return [name] + [text] * (len(row) - 1)
     return table.style.apply(row_style, axis=1).format(
         {"params": "{:,.0f}", "final test (%)": "{:.2f}", "best test (%)": "{:.2f}", "wall time (s)": "{:,.0f}"})
 

@@ -85,16 +85,33 @@ def main() -> int:
         if "draw" in wanted:
             canvas = page.locator("canvas.upper-canvas")
             canvas.wait_for(timeout=60000)
+            page.wait_for_timeout(1000)
             box = canvas.bounding_box()
             stroke(page, box, [(80, 60), (200, 60), (200, 140), (80, 140), (80, 230), (200, 230)])  # a "2"-ish 5
             page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=30000)
+            page.get_by_text("Why? Saliency, Grad-CAM and feature maps").click()
+            page.get_by_test_id("stImage").filter(has_text="Grad-CAM on").first.wait_for(timeout=30000)
             page.wait_for_timeout(2500)
+            page.mouse.move(5, 5)
             save_small(page, "draw")
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            phone.goto(url)
+            phone.locator("canvas.upper-canvas").wait_for(timeout=60000)
+            phone.wait_for_timeout(1000)
+            stroke(phone, phone.locator("canvas.upper-canvas").bounding_box(), [(70, 50), (210, 50), (120, 250)])
+            phone.locator("[data-testid='stMetricValue']").first.wait_for(timeout=30000)
+            phone.wait_for_timeout(1500)
+            phone.screenshot(path=str(DOCS / "draw_phone.raw.png"))
+            Image.open(DOCS / "draw_phone.raw.png").convert("RGB").quantize(colors=128).save(DOCS / "draw_phone.png", optimize=True)
+            (DOCS / "draw_phone.raw.png").unlink()
+            phone.close()
         if "evaluate" in wanted:
             nav(page, "Evaluate", "Test accuracy")
             save_small(page, "evaluate")
         if "compare" in wanted:
             nav(page, "Compare", "Accuracy against size")
+            page.get_by_text("Fixed by").first.wait_for(timeout=60000)
+            page.wait_for_timeout(2500)
             save_small(page, "compare")
         if "train" in wanted:
             train_shots(page, runs)

@@ -173,3 +173,16 @@ def test_the_sidebar_closes_after_navigating_on_a_phone(app):
     page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right <= 0",
                            timeout=15000)
     assert sidebar.bounding_box() is None or sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0
+
+
+def test_open_in_draw_from_an_evaluate_digit(app):
+    url, browser = app
+    page = browser.new_page(viewport={"width": 1300, "height": 1400})
+    page.goto(f"{url}/evaluate")
+    page.get_by_text("Test accuracy").wait_for(timeout=60000)
+    button = page.get_by_role("button", name="Open in Draw")
+    button.scroll_into_view_if_needed()
+    button.click()
+    page.get_by_text("Showing test digit #").wait_for(timeout=60000)
+    assert page.url.rstrip("/") == url.rstrip("/") or page.url.endswith("/draw")
+    assert prediction(page) in [str(d) for d in range(10)] + ["Not sure"]

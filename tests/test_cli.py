@@ -125,3 +125,26 @@ def test_out_that_cannot_be_written_is_refused_before_training(tmp_path, runs_fo
         assert result.returncode == 2 and result.stderr.startswith("error: cannot write"), result.stderr
         assert "epoch" not in result.stderr  # refused before any training
     assert not runs_folder.exists() or not any(runs_folder.iterdir())
+
+
+def test_explain_and_predict_json_say_how_sure_they_are(tmp_path):
+    digit = 255 - mnist_data.test_images_uint8()[0].numpy()
+    Image.fromarray(digit).resize((140, 140)).save(tmp_path / "digit.png")
+    dot = np.full((200, 200), 255, np.uint8)
+    dot[100:104, 90:94] = 0  # one small dark dot on white paper
+    Image.fromarray(dot).save(tmp_path / "dot.png")
+    checkpoint = str(ROOT / "checkpoints" / "seed004.pt")
+    explained = cli("explain", "--checkpoint", checkpoint, str(tmp_path / "digit.png"), "--json")
+    assert explained.returncode == 0, explained.stderr
+    result = json.loads(explained.stdout)
+    assert result["prediction"] == 7 and result["uncertain"] is False and result["reason"] == ""
+    for name in ("saliency", "gradcam"):
+        grid = np.array(result[name])
+        assert grid.shape == (28, 28) and np.isfinite(grid).all() and grid.max() <= 1.0
+    assert len(result["probabilities"]) == 10
+    predicted = json.loads(cli("predict", "--checkpoint", checkpoint, str(tmp_path / "dot.png"), "--json").stdout)
+    assert predicted["uncertain"] is True and "too little ink" in predicted["reason"]
+    text = cli("predict", "--checkpoint", checkpoint, str(tmp_path / "dot.png"))
+    assert text.returncode == 0 and text.stdout.startswith("not sure:")
+    shown = cli("explain", "--checkpoint", checkpoint, str(tmp_path / "digit.png"))
+    assert shown.returncode == 0 and "Grad-CAM on" in shown.stdout
