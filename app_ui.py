@@ -409,6 +409,29 @@ def logits_of(record: Record):
     return cached_logits(record.weights_path, stat.st_mtime, stat.st_size)
 
 
+@st.cache_data(show_spinner="Probing robustness (once per checkpoint; cached on disk)…", max_entries=64)
+def cached_robustness(path: str, modified: float, size: int) -> list[dict]:
+    from mnist_core.robustness import cached_probe
+
+    model, _ = cached_model(path, modified, size)
+    return cached_probe(path, cached_mnist().test, model=model)
+
+
+def robustness_of(record: Record) -> list[dict]:
+    """[{perturbation, strength, accuracy}] on the first 2,000 test images; CheckpointError if the
+    weights cannot be loaded."""
+    model_from(record)
+    stat = Path(record.weights_path).stat()
+    return cached_robustness(record.weights_path, stat.st_mtime, stat.st_size)
+
+
+def to_unit(images) -> np.ndarray:
+    """Normalized (N, 1, 28, 28) tensors -> (N, 28, 28) floats in [0, 1] for pictures."""
+    from mnist_core.data import MNIST_MEAN, MNIST_STD
+
+    return np.clip(images[:, 0].numpy() * MNIST_STD + MNIST_MEAN, 0, 1)
+
+
 def start_training(config):
     """Start a background run on the cached dataset (RunBusyError if one is training)."""
     return start_run(config, data=cached_mnist())

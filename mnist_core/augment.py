@@ -61,3 +61,10 @@ def augment_batch(images: torch.Tensor, rotation: float = 0.0, translate: float 
 def augment_from_config(images: torch.Tensor, config, generator: torch.Generator | None) -> torch.Tensor:
     return augment_batch(images, config.rotation, config.translate, config.scale,
                          config.center_crop_prob, config.center_crop_size, generator)
+
+
+def preview(images: torch.Tensor, config, seed: int, count: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """(originals, augmented): the first `count` images and the same images as the recipe's
+    augmentation transforms them with this seed (the Train page's preview), both normalized."""
+    originals = images[:count]
+    return originals, augment_from_config(originals, config, torch.Generator().manual_seed(seed))

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from .models import UnknownModelError, count_parameters, create_model
+from .models import UnknownModelError, count_parameters
 from .records import library_versions
 
 FORMAT = "mnist_core.checkpoint/1"
@@ -38,9 +38,10 @@ class Checkpoint:
 
     def build_model(self) -> nn.Module:
         """The registered architecture with these weights, in eval mode."""
+        from .spec import SpecError, network
         try:
-            model = create_model(self.model_name)
-        except UnknownModelError as error:
+            model = network(self.model_name, self.config.get("spec"))
+        except (UnknownModelError, SpecError) as error:
             raise CheckpointError(f"{self.path}: {error}") from None
         problem = state_dict_mismatch(model.state_dict(), self.state_dict)
         if problem:

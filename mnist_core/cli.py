@@ -1,5 +1,5 @@
 """Command line: python -m mnist_core {models, train, runs, promote, unpromote, delete, stop, evaluate,
-predict, explain, pretrain, report, bench}.
+predict, explain, robustness, pretrain, report, bench}.
 
 Errors a user can fix (missing data, bad settings, bad checkpoints) print one line and exit 2.
 """
@@ -30,11 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m mnist_core", description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True)
 
-    models = verbs.add_parser("models", help="list the registered architectures")
-    models.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    models = verbs.add_parser("models", help="list the registered architectures (or check a spec)")
+    models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    models.add_argument("--spec", type=Path, help="a network spec (JSON, see README): print its layers and parameter count")
 
     train = verbs.add_parser("train", help="train a model with its write-up's recipe")
-    train.add_argument("--model", required=True, help=f"architecture name ({', '.join(list_models())})")
+    chosen = train.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--model", help=f"architecture name ({', '.join(list_models())})")
+    chosen.add_argument("--spec", type=Path, help="a network built from blocks: a JSON spec (see README)")
     train.add_argument("--recipe", help="recipe name (default: the model's write-up's)")
     train.add_argument("--epochs", type=int, help="number of epochs (default: the recipe's)")
     train.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
@@ -92,9 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batches", type=int, default=100, help="timed training batches per path")
     bench.add_argument("--threads", type=int, help="torch threads (default 2, or OMP_NUM_THREADS)")
 
-    report = verbs.add_parser("report", help="print the reproduction table from checkpoints/*.json")
+    report = verbs.add_parser("report", help="the reproduction table, or one checkpoint's HTML report")
     report.add_argument("--write-readme", action="store_true",
                         help="also rewrite the table block in README.md")
+    report.add_argument("--checkpoint", type=Path, help="with --html: the checkpoint (.pt) to report on")
+    report.add_argument("--html", type=Path, help="write a self-contained HTML report of --checkpoint here")
+
+    robustness = verbs.add_parser("robustness", help="accuracy under rotation, shift, scale, stroke and noise")
+    robustness.add_argument("--checkpoint", type=Path, required=True, help="path to a .pt checkpoint")
+    robustness.add_argument("--limit", type=positive_int, default=2000, help="first N test images (default 2000)")
+    robustness.add_argument("--json", action="store_true",
+                            help="print JSON: a list of {perturbation, strength, accuracy (fraction)}")
     return parser
 
 
@@ -123,7 +134,36 @@ def positive_int(text: str) -> int:
     return value
 
 
+def read_spec(path: Path) -> dict:
+    from .spec import SpecError, layer_table
+
+    try:
+        spec = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"spec not found: {path}") from None
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"spec {path}: not readable JSON ({error})") from None
+    try:
+        layer_table(spec)
+    except SpecError as error:
+        raise ConfigError(f"spec {path}: {error}") from None
+    return spec
+
+
 def cmd_models(args) -> int:
+    if args.spec is not None:
+        from .spec import layer_table, model_name
+
+        spec = read_spec(args.spec)
+        rows = layer_table(spec)
+        result = {"name": spec["name"], "model": model_name(spec), "params": sum(r["params"] for r in rows), "layers": rows}
+        if args.json:
+            print_json(result, indent=1)
+        else:
+            for row in rows:
+                print(f"{row['layer']:>3} {row['block']:<10} {row['output']:>10} {row['params']:>9,}  {row['settings']}")
+            print(f"{result['model']}: {result['params']:,} parameters")
+        return 0
     rows = []
     for name in list_models():
         info = model_info(name)
@@ -147,9 +187,13 @@ def cmd_train(args) -> int:
     from .recipes import default_config
     from .runs import train_run
 
-    config = default_config(args.model, args.recipe, epochs=args.epochs, seed=args.seed,
-                            batch_size=args.batch_size, lr=args.lr, limit=args.limit,
-                            eval_limit=args.limit, precision=args.precision)
+    settings = dict(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr, limit=args.limit,
+                    eval_limit=args.limit, precision=args.precision)
+    if args.spec is not None:
+        from .recipes import spec_config
+        config = spec_config(read_spec(args.spec), args.recipe or "seed004", **settings)
+    else:
+        config = default_config(args.model, args.recipe, **settings)
     if args.out is not None:
         check_output_path(args.out)  # before training, not after
     data = load_mnist(validation_size=config.validation_size)
@@ -331,6 +375,8 @@ def cmd_report(args) -> int:
     from .pretrained import CHECKPOINT_DIR, list_checkpoints
     from .report import reproduction_table, update_readme
 
+    if args.html is not None or args.checkpoint is not None:
+        return cmd_html_report(args)
     records, problems = list_checkpoints(CHECKPOINT_DIR)
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -341,7 +387,51 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_html_report(args) -> int:
+    from .evaluate import evaluate
+    from .html_report import html_report
+
+    if args.html is None or args.checkpoint is None:
+        raise ConfigError("report: --checkpoint and --html go together (e.g. --checkpoint checkpoints/seed004.pt --html out.html)")
+    check_output_path(args.html)
+    model, checkpoint = load_model(args.checkpoint)
+    record = record_of_checkpoint(args.checkpoint, checkpoint)
+    report = evaluate(model, load_mnist().test).to_dict()
+    args.html.write_text(html_report(record, report))
+    print(f"wrote {args.html}", file=sys.stderr)
+    return 0
+
+
+def record_of_checkpoint(path: Path, checkpoint):
+    """The record beside a checkpoint (<stem>.json), or one built from the checkpoint itself."""
+    from .records import RecordError, read_record, summarize
+
+    try:
+        record = read_record(path.with_suffix(".json"))
+        if record.kind:
+            return record
+    except RecordError:
+        pass
+    return summarize(path.stem, "run", {**checkpoint.config, "model": checkpoint.model_name}, checkpoint.history,
+                     status=checkpoint.metrics.get("status", "finished"), weights_path=path,
+                     versions=checkpoint.versions, created_at=checkpoint.created_at)
+
+
+def cmd_robustness(args) -> int:
+    from .robustness import cached_probe
+
+    model, _ = load_model(args.checkpoint)
+    rows = cached_probe(args.checkpoint, load_mnist().test, args.limit, model)
+    if args.json:
+        print_json(rows, indent=1)
+        return 0
+    for perturbation in dict.fromkeys(row["perturbation"] for row in rows):
+        cells = [f"{row['strength']:g}: {100 * row['accuracy']:.1f}%" for row in rows if row["perturbation"] == perturbation]
+        print(f"{perturbation:<28} " + "  ".join(cells))
+    return 0
+
+
 VERBS = {"models": cmd_models, "train": cmd_train, "runs": cmd_runs, "promote": cmd_promote,
          "unpromote": cmd_unpromote, "delete": cmd_delete, "stop": cmd_stop, "evaluate": cmd_evaluate,
          "predict": cmd_predict, "explain": cmd_explain, "pretrain": cmd_pretrain,
-         "report": cmd_report, "bench": cmd_bench}
+         "report": cmd_report, "bench": cmd_bench, "robustness": cmd_robustness}

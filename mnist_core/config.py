@@ -54,6 +54,7 @@ class TrainConfig:
     precision: str = "fp32"  # "bf16": forward under bfloat16 autocast (weights, loss, updates stay fp32)
     log_every_batches: int = 20  # how often batch-level callbacks get a "log" flag
     extra: dict = field(default_factory=dict)  # free-form notes carried with the run
+    spec: dict | None = None  # a network built from blocks (spec.py); then model is "spec:<name>"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -91,6 +92,14 @@ class TrainConfig:
                 _positive_int(self, name)
         if not isinstance(self.validation_size, int) or not 0 <= self.validation_size < 60000:
             raise ConfigError(f"validation_size must be an integer in 0..59999, got {self.validation_size!r}")
+        if self.spec is not None:
+            from .spec import SpecError, layer_table, model_name
+            try:
+                layer_table(self.spec)
+            except SpecError as error:
+                raise ConfigError(f"spec: {error}") from None
+            if self.model != model_name(self.spec):
+                raise ConfigError(f"model must be {model_name(self.spec)!r} for this spec, got {self.model!r}")
         if self.max_lr not in (0, self.lr):
             raise ConfigError(f"max_lr must be 0 or equal lr ({self.lr}): OneCycle's peak learning rate "
                               f"is lr, so set lr instead; got max_lr {self.max_lr!r}")

@@ -44,10 +44,10 @@ def past_epochs(model: str, records: list[Record]) -> list[tuple[float, float]]:
 
 def measure_steps(config: TrainConfig, steps: int = 3) -> float:
     """Training images/s of `config.model`, timed over a few steps on random images."""
-    from .models import create_model
+    from .spec import network
     from .train import make_optimizer, train_step
 
-    model = create_model(config.model)
+    model = network(config.model, config.spec)
     optimizer = make_optimizer(model, config)
     size = min(config.batch_size, 512)
     images, labels = torch.randn(size, 1, 28, 28), torch.randint(0, 10, (size,))

@@ -68,3 +68,12 @@ def default_config(model: str, recipe: str | None = None, **overrides) -> TrainC
     info = model_info(model)
     base = get_recipe(recipe or info.recipe)
     return base.replace(model=model, **overrides)
+
+
+def spec_config(spec: dict, recipe: str = "seed004", **overrides) -> TrainConfig:
+    """The config for training a network built from blocks (spec.py) with a named recipe."""
+    from .spec import model_name
+
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise ConfigError("spec: a spec is an object with a 'name' and a 'layers' list")
+    return get_recipe(recipe).replace(model=model_name(spec), spec=spec, **overrides)

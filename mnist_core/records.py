@@ -74,6 +74,8 @@ class Record:
     def source(self) -> str:
         """The write-up (000..004) or "own"; "?" for a model that is no longer registered."""
         from .models import UnknownModelError, model_info
+        if self.config.get("spec") is not None:
+            return "custom"
         try:
             return model_info(self.model).source
         except UnknownModelError:
@@ -144,7 +146,8 @@ def summarize(name: str, kind: str, config: dict, history: list[dict], *, status
               final_train_set_acc: float | None = None, promoted_from: str | None = None,
               verified_test_acc: float | None = None) -> Record:
     """The one place a Record is built."""
-    from .models import UnknownModelError, count_parameters, create_model
+    from .models import UnknownModelError, count_parameters
+    from .spec import SpecError, network
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
@@ -152,8 +155,8 @@ def summarize(name: str, kind: str, config: dict, history: list[dict], *, status
         raise ValueError(f"status must be one of {list(STATUSES)}, got {status!r}")
     model = str(config.get("model", "?"))
     try:
-        params = count_parameters(create_model(model))
-    except UnknownModelError:
+        params = count_parameters(network(model, config.get("spec")))
+    except (UnknownModelError, SpecError):
         params = None
     summary = summarize_history(history, config.get("seed"), wall_seconds)
     if summary is not None and final_train_set_acc is not None:

@@ -23,7 +23,7 @@ from .config import ConfigError, TrainConfig
 from .data import MNIST, Split, load_mnist
 from .devices import pick_device
 from .evaluate import loss_and_accuracy, predict_logits
-from .models import create_model
+from .spec import network
 
 
 @dataclass
@@ -111,7 +111,7 @@ def fit(config: TrainConfig, data: MNIST | None = None, model: nn.Module | None 
     data = data or load_mnist(validation_size=config.validation_size)
     train = data.train.head(config.limit)
     device = pick_device(config.device)
-    model = (model or create_model(config.model)).to(device)
+    model = (model or network(config.model, config.spec)).to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
     batches = math.ceil(len(train) / config.batch_size)

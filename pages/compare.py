@@ -144,6 +144,33 @@ def what_changed_section(records: dict, chosen: list[str]) -> None:
         image_strip(broken, old, new)
 
 
+def robustness_section(records: dict, chosen: list[str], scale: alt.Scale, highlight: str | None) -> None:
+    st.subheader("Robustness")
+    st.caption("Accuracy on the first 2,000 test images under increasing rotation, shift, scale, stroke "
+               "thickening (+) / thinning (−) and Gaussian noise. Computed once per checkpoint, then cached on disk.")
+    if not st.toggle("Run the robustness probes (the first time about 10–20 s per model)", key="robustness"):
+        return
+    rows = []
+    for key in chosen:
+        try:
+            rows += [{**row, "run": key, "accuracy (%)": 100 * row["accuracy"]} for row in ui.robustness_of(records[key])]
+        except (CheckpointError, DatasetError) as error:
+            st.error(f"{key}: {error}")
+    if not rows:
+        return
+    frame = pd.DataFrame(rows)
+    perturbations = list(dict.fromkeys(frame["perturbation"]))
+    columns = st.columns(3)
+    for index, perturbation in enumerate(perturbations):
+        part = frame[frame["perturbation"] == perturbation]
+        chart = alt.Chart(part, height=220, title=perturbation).mark_line(point=True).encode(
+            x=alt.X("strength:Q", title=None), y=alt.Y("accuracy (%):Q", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("run:N", scale=scale, legend=alt.Legend(orient="bottom", title=None, values=chosen)),
+            opacity=emphasis(highlight),
+            tooltip=["run", "strength", alt.Tooltip("accuracy (%):Q", format=".1f")])
+        columns[index % 3].altair_chart(chart)
+
+
 def render() -> None:
     st.title("Compare iterations")
     records = ui.checkpoint_records(include_runs=True)
@@ -182,6 +209,7 @@ def render() -> None:
         what_changed_section(records, chosen)
     else:
         st.caption("Pick two or more to see what changed between iterations.")
+    robustness_section(records, chosen, scale, highlight)
 
 
 render()

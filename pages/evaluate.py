@@ -8,6 +8,7 @@ import app_ui as ui
 from mnist_core.checkpoint import CheckpointError
 from mnist_core.data import MNIST_MEAN, MNIST_STD, DatasetError
 from mnist_core.evaluate import cell_digits
+from mnist_core.html_report import html_report, metrics_csv
 
 PAGE_SIZE = 48
 DRAW_PAGE = "pages/draw.py"
@@ -77,6 +78,12 @@ def render() -> None:
         st.error(f"Cannot evaluate: {error}")
         return
     errors = len(report["misclassified"])
+    record = records[key]
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button("Report (HTML)", html_report(record, report), f"{record.name}-report.html", "text/html",
+                         icon=":material/description:", help="Self-contained: opens offline")
+    right.download_button("Metrics (CSV)", metrics_csv(record.history), f"{record.name}-metrics.csv", "text/csv",
+                          icon=":material/download:")
     a, b, c = st.columns(3)
     a.metric("Test accuracy", f"{100 * report['accuracy']:.2f}%")
     b.metric("Test loss", f"{report['loss']:.4f}")

@@ -8,16 +8,20 @@ import streamlit as st
 import app_ui as ui
 from mnist_core import runs
 from mnist_core.config import LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULERS, ConfigError, TrainConfig
+from mnist_core.augment import preview
 from mnist_core.data import DatasetError
 from mnist_core.layers import layer_table
 from mnist_core.models import count_parameters, create_model, list_models, model_info
 from mnist_core.planning import estimate_duration
 from mnist_core.pretrained import list_checkpoints
-from mnist_core.recipes import default_config, list_recipes
+from mnist_core.recipes import default_config, get_recipe, list_recipes, spec_config
+from mnist_core.spec import BLOCKS, network, partial_table, spec_from_model
 from mnist_core.train import lr_schedule
 
 TRAIN_IMAGES = 55000  # the training split (60k minus the 5k validation images)
 OPEN = "open_run"  # session_state: the run shown under Start
+BUILD = "(build your own)"  # the Architecture choice that opens the block builder
+LAYERS = "builder_layers"  # session_state: the builder's blocks, a list of dicts
 # Form widgets: TrainConfig field -> (label, kind). Their session_state keys are "form_<field>".
 FIELDS = {
     "model": ("Architecture", "model"), "recipe": ("Recipe", "recipe"), "epochs": ("Epochs", "int"),
@@ -33,19 +37,28 @@ FIELDS = {
 
 
 def load_form(config: TrainConfig) -> None:
-    """Put a config's values into the form's widgets (before they are drawn)."""
+    """Put a config's values into the form's widgets (before they are drawn); a spec's blocks go
+    into the builder."""
     for name in FIELDS:
         value = getattr(config, name)
         st.session_state[f"form_{name}"] = (value or 0) if name == "limit" else value
+    if config.spec is not None:
+        st.session_state.form_model = BUILD
+        st.session_state[LAYERS] = [dict(layer) for layer in config.spec["layers"]]
+        st.session_state.spec_name = config.spec["name"]
 
 
 def on_model_change() -> None:
+    if st.session_state.form_model == BUILD:
+        return  # keep the recipe and settings; the builder below makes the network
     load_form(default_config(st.session_state.form_model).replace(limit=st.session_state.form_limit or None))
 
 
 def on_recipe_change() -> None:
-    load_form(default_config(st.session_state.form_model, st.session_state.form_recipe)
-              .replace(limit=st.session_state.form_limit or None))
+    model = st.session_state.form_model
+    base = default_config("seed004" if model == BUILD else model, st.session_state.form_recipe)
+    load_form(base.replace(limit=st.session_state.form_limit or None))
+    st.session_state.form_model = model
 
 
 def form_config() -> TrainConfig:
@@ -53,7 +66,13 @@ def form_config() -> TrainConfig:
     values = {name: st.session_state[f"form_{name}"] for name in FIELDS}
     values["limit"] = int(values["limit"]) or None
     model, recipe = values.pop("model"), values.pop("recipe")
+    if model == BUILD:
+        return spec_config(builder_spec(), recipe, **values)
     return default_config(model, recipe, **values)
+
+
+def builder_spec() -> dict:
+    return {"name": st.session_state.get("spec_name") or "my-net", "layers": st.session_state.get(LAYERS, [])}
 
 
 def prepare_form() -> runs.Run | None:
@@ -87,14 +106,14 @@ def choice(column, name: str, **kwargs) -> None:
 
 def settings_form() -> None:
     a, b, c, d = st.columns([1.2, 1.2, 0.8, 1.2])
-    a.selectbox("Architecture", list_models(), key="form_model", on_change=on_model_change,
-                format_func=lambda name: f"{name} ({model_info(name).source})")
+    a.selectbox("Architecture", [*list_models(), BUILD], key="form_model", on_change=on_model_change,
+                format_func=lambda name: name if name == BUILD else f"{name} ({model_info(name).source})")
     b.selectbox("Recipe", list_recipes(), key="form_recipe", on_change=on_recipe_change,
                 help="Default: the recipe of the model's own write-up. Changing it loads its settings.")
     number(c, "epochs")
     number(d, "limit", step=1000)
     with st.expander("Recipe details: optimizer, schedule, loss, augmentation, precision"):
-        notes = default_config(st.session_state.form_model, st.session_state.form_recipe).extra.get("notes")
+        notes = get_recipe(st.session_state.form_recipe).extra.get("notes")
         if notes:
             st.caption(f"Recipe notes: {notes}")
         row = st.columns(4)
@@ -151,7 +170,7 @@ def start_row(config: TrainConfig | None, error: str | None, active: runs.Run | 
         right.error(f"Invalid setting: {error}")
     elif config is not None:
         estimate = cached_estimate(json.dumps(config.to_dict(), sort_keys=True), len(runs.list_runs()))
-        model = create_model(config.model)
+        model = network(config.model, config.spec)
         right.caption(f"**{count_parameters(model):,} parameters** · estimated **{duration_text(estimate.seconds)}** "
                       f"for {config.epochs} epochs ({estimate.images_per_s:,.0f} training images/s, from "
                       f"{estimate.basis})")
@@ -339,20 +358,100 @@ def runs_table(all_runs: list[runs.Run]) -> None:
             st.rerun()
 
 
+@st.cache_data(show_spinner=False)
+def templates() -> dict[str, list[dict]]:
+    """Registered models that can be written as blocks, and a small example."""
+    found = {"a 3-layer example": [{"block": "conv", "out": 8, "kernel": 3}, {"block": "relu"},
+                                    {"block": "maxpool", "kernel": 2}, {"block": "conv", "out": 16, "kernel": 3},
+                                    {"block": "relu"}, {"block": "gap"}, {"block": "linear", "out": 10}]}
+    for name in list_models():
+        spec = spec_from_model(name)
+        if spec is not None:
+            found[name] = spec["layers"]
+    return found
+
+
+def builder() -> None:
+    """Compose a network from blocks; shapes and parameters update as blocks are added."""
+    st.markdown("**Build your own iteration**: add blocks one by one, or start from a template.")
+    available = templates()
+    a, b, c, d = st.columns([2, 1, 1, 1.2], vertical_alignment="bottom")
+    template = a.selectbox("Start from", list(available), key="builder_template",
+                           help="Every registered model that can be written as blocks (seed000's is not)")
+    if b.button("Load", key="builder_load"):
+        st.session_state[LAYERS] = [dict(layer) for layer in available[template]]
+        st.session_state.spec_name = template.replace(" ", "-").replace("a-3-layer-example", "three-layer") + "-custom"
+    if c.button("Clear", key="builder_clear"):
+        st.session_state[LAYERS] = []
+    d.text_input("Name", key="spec_name", placeholder="my-net")
+    layers = st.session_state.setdefault(LAYERS, [])
+    row = st.columns([1.2, 1, 1, 1, 1, 0.8, 1], vertical_alignment="bottom")
+    block = row[0].selectbox("Block", list(BLOCKS), key="builder_block")
+    fields = BLOCKS[block]
+    new = {"block": block}
+    for column, field in zip(row[1:6], ("out", "kernel", "padding", "p", "bias")):
+        if field not in fields:
+            continue
+        kind, default, low, high = fields[field]
+        if kind is bool:
+            new[field] = column.checkbox("bias", value=default, key=f"builder_{block}_{field}")
+        elif kind is int:
+            new[field] = int(column.number_input(field, low, high, default, key=f"builder_{block}_{field}"))
+        else:
+            new[field] = float(column.number_input(field, low, high, default, step=0.05, key=f"builder_{block}_{field}"))
+    if row[6].button("Add block", icon=":material/add:", key="builder_add"):
+        layers.append(new)
+    if layers and st.button("Remove the last block", icon=":material/undo:", key="builder_pop"):
+        layers.pop()
+    rows, problem = partial_table(builder_spec())
+    total = sum(r["params"] for r in rows)
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={"params": st.column_config.NumberColumn(format="%d")})
+    st.metric("Parameters", f"{total:,}" if problem is None else f"{total:,} so far")
+    if problem is not None:
+        st.error(f"Not trainable yet: {problem}")
+
+
+def augmentation_preview(config: TrainConfig | None) -> None:
+    with st.expander("Augmentation preview: 16 training digits as this recipe transforms them"):
+        if config is None:
+            st.caption("Fix the settings above first.")
+            return
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        if right.button("New sample", icon=":material/casino:", key="new_sample"):
+            st.session_state.preview_seed = st.session_state.get("preview_seed", 0) + 1
+        try:
+            originals, augmented = preview(ui.cached_mnist().train.images, config, st.session_state.get("preview_seed", 0))
+        except DatasetError as error:
+            st.error(str(error))
+            return
+        left.caption(f"Rotation ±{config.rotation:g}°, shift ±{100 * config.translate:g}%, zoom ±{100 * config.scale:g}%, "
+                     f"centre crop to {config.center_crop_size} px with probability {config.center_crop_prob:g} "
+                     f"(a new random draw for every image in every batch).")
+        st.image(ui.tile(ui.to_unit(originals), columns=16, factor=3), caption="The training digits")
+        st.image(ui.tile(ui.to_unit(augmented), columns=16, factor=3), caption="As the recipe augments them")
+
+
 def render() -> None:
     st.title("Train an iteration")
     active = prepare_form()
     settings_form()
+    if st.session_state.form_model == BUILD:
+        with st.container(border=True):
+            builder()
     config, error = None, None
     try:
         config = form_config()
     except ConfigError as invalid:
         error = str(invalid)
     start_row(config, error, active)
-    with st.expander(f"Layer table of {st.session_state.form_model}"):
-        rows = [{**row, "output": "×".join(map(str, row["output"]))}
-                for row in layer_table(create_model(st.session_state.form_model))]
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+    if st.session_state.form_model != BUILD:
+        with st.expander(f"Layer table of {st.session_state.form_model}"):
+            rows = [{**row, "output": "×".join(map(str, row["output"]))}
+                    for row in layer_table(create_model(st.session_state.form_model))]
+            st.dataframe(pd.DataFrame(rows), hide_index=True)
+    augmentation_preview(config)
     all_runs = runs.list_runs()
     names = [run.name for run in all_runs]
     if st.session_state.get(OPEN) not in names:

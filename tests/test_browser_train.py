@@ -62,7 +62,7 @@ def start_small_run(page, url: str, runs_folder) -> str:
     deadline = time.time() + 60
     while time.time() < deadline:
         page.wait_for_load_state("networkidle")
-        page.get_by_role("button", name="Start training").click()
+        page.get_by_role("button", name="Start training").first.click()
         for _ in range(20):
             page.wait_for_timeout(250)
             new = [run.name for run in runs.list_runs(runs_folder) if run.name not in before]
