@@ -432,6 +432,12 @@ def to_unit(images) -> np.ndarray:
     return np.clip(images[:, 0].numpy() * MNIST_STD + MNIST_MEAN, 0, 1)
 
 
+def queue_runs(configs, batch: str):
+    """Queue configurations to train one after another on the cached dataset."""
+    from mnist_core.runs import enqueue
+    return enqueue(configs, batch, data=cached_mnist())
+
+
 def start_training(config):
     """Start a background run on the cached dataset (RunBusyError if one is training)."""
     return start_run(config, data=cached_mnist())

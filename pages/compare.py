@@ -177,8 +177,14 @@ def render() -> None:
     if not records:
         st.warning("No checkpoints or finished runs to compare yet.")
         return
+    asked = [key for key in st.session_state.pop("compare_keys", []) if key in records]  # from the Train page's queue
+    if asked:
+        st.session_state["compare_choice"] = asked
     default = [key for key in DEFAULT if key in records] or list(records)[:4]
-    chosen = st.multiselect("Checkpoints and runs", list(records), default=default,
+    if [key for key in st.session_state.get("compare_choice", []) if key not in records]:
+        st.session_state.pop("compare_choice")  # a run or checkpoint that has gone since
+    chosen = st.multiselect("Checkpoints and runs", list(records), key="compare_choice",
+                            default=None if "compare_choice" in st.session_state else default,
                             format_func=ui.record_label(records))
     if not chosen:
         st.info("Pick at least one checkpoint or run.")

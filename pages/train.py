@@ -20,6 +20,9 @@ from mnist_core.train import lr_schedule
 
 TRAIN_IMAGES = 55000  # the training split (60k minus the 5k validation images)
 OPEN = "open_run"  # session_state: the run shown under Start
+FOLLOW = "follow_queue"  # session_state: show whichever run the queue is training
+BATCH = "pending_batch"  # session_state: a "Reproduce write-up" batch to open on Compare when done
+DRAW_COMPARE = "pages/compare.py"
 BUILD = "(build your own)"  # the Architecture choice that opens the block builder
 LAYERS = "builder_layers"  # session_state: the builder's blocks, a list of dicts
 # Form widgets: TrainConfig field -> (label, kind). Their session_state keys are "form_<field>".
@@ -151,9 +154,14 @@ def duration_text(seconds: float) -> str:
 
 
 def start_row(config: TrainConfig | None, error: str | None, active: runs.Run | None) -> None:
-    left, right = st.columns([1, 3], vertical_alignment="center")
+    left, middle, right = st.columns([1, 1, 3], vertical_alignment="center")
     reason = (f"{active.name} is training; only one run trains at a time" if active is not None
               else error)
+    if middle.button("Add to queue", icon=":material/queue:", disabled=error is not None,
+                     help="Trains after whatever is training or queued now, one run at a time"):
+        ui.queue_runs([config], "queued by hand")
+        st.session_state[FOLLOW] = True
+        st.toast("Queued")
     if left.button("Start training", type="primary", icon=":material/play_arrow:",
                    disabled=reason is not None, help=reason):
         try:
@@ -205,6 +213,9 @@ def live_view(name: str) -> None:
     if seen_running.get(name) and not run.is_running:
         seen_running[name] = False
         st.rerun(scope="app")  # it just ended: refresh Start, the table and the actions
+    active = runs.active_run()
+    if st.session_state.get(FOLLOW) and active is not None and active.name != name:
+        st.rerun(scope="app")  # the queue started its next run: show that one
     seen_running[name] = run.is_running
     title, button = st.columns([4, 1], vertical_alignment="bottom")
     title.subheader(f"Run {run.name}")
@@ -413,6 +424,52 @@ def builder() -> None:
         st.error(f"Not trainable yet: {problem}")
 
 
+def queue_panel() -> None:
+    """Reproduce a write-up in one click; the queue's items, cancellable while they wait."""
+    with st.expander("Queue and reproduce a write-up", expanded=bool(runs.queued())):
+        st.caption("Queue every iteration of a write-up with its own recipe; they train one after another, and "
+                   "Compare opens on them when the last one ends. (Full recipes: minutes to an hour on 2 cores.)")
+        sources = sorted({model_info(name).source for name in list_models()})
+        for column, source in zip(st.columns(len(sources)), sources):
+            names = [name for name in list_models() if model_info(name).source == source]
+            label = f"Reproduce {source}" if source != "own" else "Train ours"
+            if column.button(label, key=f"reproduce_{source}", help=", ".join(names)):
+                batch = f"Reproduce write-up {source} ({len(names)} runs)"
+                ui.queue_runs([default_config(name) for name in names], batch)
+                st.session_state[FOLLOW], st.session_state[BATCH] = True, batch
+                st.rerun()
+        items = runs.queued()
+        if not items:
+            return
+        waiting = [item for item in items if item.state == "waiting"]
+        rows = [{"#": item.id, "model": item.config.model, "epochs": item.config.epochs, "batch": item.batch,
+                 "state": item.state, "run": item.run or "", "note": item.reason} for item in items]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        if waiting:
+            left, right = st.columns([3, 1], vertical_alignment="bottom")
+            choice = left.selectbox("Cancel a waiting item", [item.id for item in waiting], key="cancel_choice",
+                                    format_func=lambda i: next(f"#{w.id} {w.config.model}" for w in waiting if w.id == i))
+            if right.button("Cancel it", key="cancel_one"):
+                runs.cancel_queued(choice)
+                st.rerun()
+            if st.button(f"Cancel all {len(waiting)} waiting", key="cancel_all"):
+                runs.cancel_queued()
+                st.rerun()
+
+
+def open_finished_batch() -> None:
+    """When this session's "Reproduce" batch is over, open Compare on its runs."""
+    batch = st.session_state.get(BATCH)
+    if not batch:
+        return
+    names, done = runs.batch_runs(batch)
+    if done:
+        st.session_state.pop(BATCH)
+        if names:
+            st.session_state["compare_keys"] = [f"run:{name}" for name in names]
+            st.switch_page(DRAW_COMPARE)
+
+
 def augmentation_preview(config: TrainConfig | None) -> None:
     with st.expander("Augmentation preview: 16 training digits as this recipe transforms them"):
         if config is None:
@@ -451,9 +508,13 @@ def render() -> None:
             rows = [{**row, "output": "×".join(map(str, row["output"]))}
                     for row in layer_table(create_model(st.session_state.form_model))]
             st.dataframe(pd.DataFrame(rows), hide_index=True)
+    queue_panel()
     augmentation_preview(config)
+    open_finished_batch()
     all_runs = runs.list_runs()
     names = [run.name for run in all_runs]
+    if st.session_state.get(FOLLOW) and active is not None:
+        st.session_state[OPEN] = active.name  # follow the queue from run to run
     if st.session_state.get(OPEN) not in names:
         st.session_state[OPEN] = active.name if active is not None else (names[0] if names else None)
     name = st.session_state.get(OPEN)
@@ -461,7 +522,8 @@ def render() -> None:
         st.info("No runs yet: choose settings above and press Start.")
         return
     opened = next(run for run in all_runs if run.name == name)
-    st.fragment(run_every=1.0 if opened.is_running else None)(live_view)(name)
+    waiting = any(item.state == "waiting" for item in runs.queued())
+    st.fragment(run_every=1.0 if opened.is_running or waiting else None)(live_view)(name)
     if not opened.is_running:
         run_actions(opened)
     st.divider()

@@ -148,3 +148,30 @@ def test_explain_and_predict_json_say_how_sure_they_are(tmp_path):
     assert text.returncode == 0 and text.stdout.startswith("not sure:")
     shown = cli("explain", "--checkpoint", checkpoint, str(tmp_path / "digit.png"))
     assert shown.returncode == 0 and "Grad-CAM on" in shown.stdout
+
+
+def test_spec_robustness_and_html_report_verbs(tmp_path, runs_folder):
+    spec = {"name": "cli-three", "layers": [{"block": "conv", "out": 8, "kernel": 3}, {"block": "relu"},
+                                            {"block": "maxpool", "kernel": 2}, {"block": "conv", "out": 16},
+                                            {"block": "relu"}, {"block": "gap"}, {"block": "linear", "out": 10}]}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    counted = json.loads(cli("models", "--spec", str(tmp_path / "spec.json"), "--json").stdout)
+    assert counted["params"] == 8 * 9 + 8 * 16 * 9 + 16 * 10 + 10 and counted["model"] == "spec:cli-three"
+    trained = cli("train", "--spec", str(tmp_path / "spec.json"), "--epochs", "1", "--limit", "256")
+    assert trained.returncode == 0, trained.stderr
+    (row,) = json.loads(cli("runs", "--json").stdout)
+    assert row["model"] == "spec:cli-three" and row["status"] == "finished"
+    bad = dict(spec, layers=spec["layers"][:-1])
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    refused = cli("models", "--spec", str(tmp_path / "bad.json"))
+    assert refused.returncode == 2 and "layer 6 (gap)" in refused.stderr and "10 outputs" in refused.stderr
+
+    probed = cli("robustness", "--checkpoint", str(ROOT / "checkpoints" / "seed001_iter2.pt"), "--limit", "200", "--json")
+    assert probed.returncode == 0, probed.stderr
+    rows = json.loads(probed.stdout)
+    assert {"perturbation", "strength", "accuracy"} <= set(rows[0]) and all(0 <= r["accuracy"] <= 1 for r in rows)
+
+    page = tmp_path / "report.html"
+    made = cli("report", "--checkpoint", str(ROOT / "checkpoints" / "seed004.pt"), "--html", str(page))
+    assert made.returncode == 0, made.stderr
+    assert "confusion-matrix" in page.read_text() and "http" not in page.read_text()
