@@ -79,17 +79,16 @@ def builder_spec() -> dict:
 
 
 def prepare_form() -> runs.Run | None:
-    """First visit: the default recipe; while a run trains: mirror it once (also after a reload)."""
+    """A new session (a first visit or a reload) starts from the running run's settings, or from
+    the default recipe when nothing trains; after that the form is the user's."""
     active = runs.active_run()
-    if active is not None and st.session_state.get("form_mirrors") != active.name:
+    if "form_model" not in st.session_state:
         try:
-            load_form(runs.config_of(active))
+            load_form(runs.config_of(active) if active is not None else default_config("seed004"))
         except ConfigError:
-            pass
-        st.session_state.form_mirrors = active.name
-        st.session_state[OPEN] = active.name
-    elif "form_model" not in st.session_state:
-        load_form(default_config("seed004"))
+            load_form(default_config("seed004"))
+        if active is not None:
+            st.session_state[OPEN] = active.name
     return active
 
 
@@ -170,7 +169,6 @@ def start_row(config: TrainConfig | None, error: str | None, active: runs.Run | 
             st.error(f"Cannot start: {refused}")
             return
         st.session_state[OPEN] = run.name
-        st.session_state.form_mirrors = run.name
         st.rerun()
     if active is not None:
         right.caption(f"Start is off while **{active.name}** trains (one run at a time on this server).")
