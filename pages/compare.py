@@ -160,12 +160,14 @@ def robustness_section(records: dict, chosen: list[str], scale: alt.Scale, highl
         return
     frame = pd.DataFrame(rows)
     perturbations = list(dict.fromkeys(frame["perturbation"]))
+    st.markdown(" · ".join(f"<span style='color:{ui.model_colour(key)}; font-weight:600'>● {key}</span>"
+                           for key in chosen), unsafe_allow_html=True)
     columns = st.columns(3)
     for index, perturbation in enumerate(perturbations):
         part = frame[frame["perturbation"] == perturbation]
-        chart = alt.Chart(part, height=220, title=perturbation).mark_line(point=True).encode(
+        chart = alt.Chart(part, height=200, title=perturbation).mark_line(point=True).encode(
             x=alt.X("strength:Q", title=None), y=alt.Y("accuracy (%):Q", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("run:N", scale=scale, legend=alt.Legend(orient="bottom", title=None, values=chosen)),
+            color=alt.Color("run:N", scale=scale, legend=None),
             opacity=emphasis(highlight),
             tooltip=["run", "strength", alt.Tooltip("accuracy (%):Q", format=".1f")])
         columns[index % 3].altair_chart(chart)
@@ -215,7 +217,8 @@ def render() -> None:
         what_changed_section(records, chosen)
     else:
         st.caption("Pick two or more to see what changed between iterations.")
-    robustness_section(records, chosen, scale, highlight)
+    with st.container(key="robustness_section"):
+        robustness_section(records, chosen, scale, highlight)
 
 
 render()

@@ -493,7 +493,7 @@ def render() -> None:
     active = prepare_form()
     settings_form()
     if st.session_state.form_model == BUILD:
-        with st.container(border=True):
+        with st.container(border=True, key="builder"):
             builder()
     config, error = None, None
     try:

@@ -72,9 +72,65 @@ def train_shots(page, runs_folder: str) -> None:
     stop_button(page).click()
 
 
+def element_shot(locator, name: str) -> None:
+    raw = DOCS / f"{name}.raw.png"
+    locator.screenshot(path=str(raw))
+    Image.open(raw).convert("RGB").quantize(colors=128).save(DOCS / f"{name}.png", optimize=True)
+    raw.unlink()
+
+
+def lab_shots(page, url: str) -> None:
+    """The lab: the block builder, the augmentation preview, the queue, robustness on Compare."""
+    def settle():
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(800)
+
+    def choose(label, option):
+        page.get_by_label(label, exact=True).first.click()
+        page.get_by_role("option", name=option, exact=True).click()
+        settle()
+
+    page.goto(url)
+    nav(page, "Train", "Start training")
+    choose("Architecture", "seed000 (000)")
+    page.get_by_text("Augmentation preview").click()
+    page.get_by_text("As the recipe augments them").wait_for(timeout=30000)
+    settle()
+    element_shot(page.get_by_test_id("stExpander").filter(has_text="Augmentation preview"), "preview")
+    page.get_by_text("Augmentation preview").click()
+    choose("Architecture", "(build your own)")
+    choose("Start from", "a 3-layer example")
+    page.get_by_role("button", name="Load").click()
+    settle()
+    page.get_by_text("Parameters").first.wait_for(timeout=30000)
+    element_shot(page.locator(".st-key-builder"), "builder")
+    choose("Architecture", "seed001_iter2 (001)")
+    for label, value in (("Epochs", 1), ("Training images (0 = all 55,000)", 2000)):
+        field = page.get_by_label(label, exact=True)
+        field.fill(str(value))
+        field.press("Enter")
+        settle()
+    for _ in range(3):
+        page.get_by_role("button", name="Add to queue").click()
+        settle()
+    page.wait_for_timeout(3000)
+    page.mouse.move(5, 5)
+    element_shot(page.get_by_test_id("stExpander").filter(has_text="Queue and reproduce"), "queue")
+    page.wait_for_timeout(15000)  # let the queue finish before the next pictures
+    nav(page, "Compare", "Accuracy against size")
+    page.get_by_text("Run the robustness probes").click()
+    section = page.locator(".st-key-robustness_section")
+    deadline = 300
+    while section.locator("[data-testid='stVegaLiteChart']").count() < 5 and deadline > 0:
+        page.wait_for_timeout(1000)
+        deadline -= 1
+    page.wait_for_timeout(2500)
+    element_shot(section, "robustness")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", nargs="*", default=["draw", "evaluate", "compare", "train"])
+    parser.add_argument("--pages", nargs="*", default=["draw", "evaluate", "compare", "train", "lab"])
     wanted = set(parser.parse_args().pages)
     DOCS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as runs, streamlit_server({"MNIST_RUNS": runs}) as url, \
@@ -115,6 +171,8 @@ def main() -> int:
             save_small(page, "compare")
         if "train" in wanted:
             train_shots(page, runs)
+        if "lab" in wanted:
+            lab_shots(page, url)
         browser.close()
     print("wrote", ", ".join(sorted(p.name for p in DOCS.glob("*.png"))))
     return 0
