@@ -40,7 +40,8 @@ def curves(frame: pd.DataFrame, metric: str, x: str, scale: alt.Scale, highlight
                                                                 values=shown)),
         strokeDash=alt.StrokeDash("split:N", legend=alt.Legend(orient="bottom", title=None)),
         opacity=emphasis(highlight), detail="split:N")
-    points = base.mark_point(filled=True, size=45).encode(
+    pick = alt.selection_point(name="pick", fields=["run"], on="click")
+    points = base.mark_point(filled=True, size=60).add_params(pick).encode(
         x=f"{x}:Q", y=f"{metric}:Q", color=alt.Color("run:N", scale=scale, legend=None),
         shape=alt.Shape("partial:N", scale=alt.Scale(domain=[False, True], range=["circle", "triangle-down"]),
                         legend=alt.Legend(orient="bottom", title="partial epoch (stopped run)")),
@@ -79,10 +80,11 @@ def frontier_chart(table: pd.DataFrame, scale: alt.Scale, highlight: str | None)
     x = alt.X("params:Q", scale=alt.Scale(type="log", domain=[low, high]), title="parameters (log scale)",
               axis=alt.Axis(format="~s", labelOverlap=True, tickCount=6))
     y = alt.Y("final test (%):Q", scale=alt.Scale(zero=False, padding=12))
-    points = alt.Chart(table, height=360).mark_circle(size=160).encode(
+    pick = alt.selection_point(name="pick", fields=["run"], on="click")
+    points = alt.Chart(table, height=360).mark_circle(size=160).add_params(pick).encode(
         x=x, y=y, color=alt.Color("run:N", scale=scale, legend=None), opacity=emphasis(highlight),
         tooltip=["model", alt.Tooltip("params:Q", format=","), alt.Tooltip("final test (%):Q", format=".2f")])
-    labels = points.mark_text(dy=-14, fontSize=11).encode(text="model:N", color=alt.value("#333"))
+    labels = alt.Chart(table).mark_text(dy=-14, fontSize=11).encode(x=x, y=y, text="model:N", color=alt.value("#333"))
     line = alt.Chart(table[table["pareto"]].sort_values("params")).mark_line(
         strokeDash=[4, 3], color="#888").encode(x=x, y=y)
     return line + points + labels
@@ -173,6 +175,19 @@ def robustness_section(records: dict, chosen: list[str], scale: alt.Scale, highl
         columns[index % 3].altair_chart(chart)
 
 
+PICKABLE = ("curves_accuracy", "curves_loss", "pareto")  # charts where clicking a model highlights it
+
+
+def follow_chart_clicks() -> None:
+    """A model clicked in any chart becomes the highlight everywhere (set before the pills exist)."""
+    for key in PICKABLE:
+        points = ((st.session_state.get(key) or {}).get("selection") or {}).get("pick") or []
+        picked = points[0].get("run") if points else None
+        if picked and picked != st.session_state.get(f"{key}_last_pick"):
+            st.session_state["highlight"] = picked
+        st.session_state[f"{key}_last_pick"] = picked
+
+
 def render() -> None:
     st.title("Compare iterations")
     records = ui.checkpoint_records(include_runs=True)
@@ -194,7 +209,10 @@ def render() -> None:
     chosen = sorted(chosen, key=lambda key: ui.iteration_order(records[key]))
     selected = {key: records[key] for key in chosen}
     scale = ui.colour_scale(records)  # every model's colour, whatever is selected
-    highlight = st.pills("Highlight a model (in every chart and the table)", chosen, key="highlight",
+    follow_chart_clicks()
+    if st.session_state.get("highlight") not in chosen:
+        st.session_state.pop("highlight", None)
+    highlight = st.pills("Highlight a model (or click it in a chart)", chosen, key="highlight",
                          format_func=lambda key: key)
     a, b = st.columns(2)
     splits = a.pills("Curves for", ["train", "validation", "test"], selection_mode="multi", default=["train", "test"],
@@ -206,13 +224,14 @@ def render() -> None:
                              train_sizes=sizes)
     frame = frame[frame["split"].isin(splits or ["test"])]
     left, right = st.columns(2)
-    left.altair_chart(curves(frame, "accuracy", X_AXES[x_name], scale, highlight))
-    right.altair_chart(curves(frame, "loss", X_AXES[x_name], scale, highlight))
+    left.altair_chart(curves(frame, "accuracy", X_AXES[x_name], scale, highlight), on_select="rerun",
+                      key="curves_accuracy")
+    right.altair_chart(curves(frame, "loss", X_AXES[x_name], scale, highlight), on_select="rerun", key="curves_loss")
     table = summary_table(selected)
     st.dataframe(styled(table, highlight), hide_index=True, width="stretch")
     st.subheader("Accuracy against size")
     st.caption("Dashed: the Pareto front (no other model is both smaller and more accurate).")
-    st.altair_chart(frontier_chart(table, scale, highlight))
+    st.altair_chart(frontier_chart(table, scale, highlight), on_select="rerun", key="pareto")
     if len(chosen) >= 2:
         what_changed_section(records, chosen)
     else:

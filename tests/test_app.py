@@ -195,6 +195,9 @@ def test_compare_page_default_view_shows_write_up_001_and_what_changed():
     app.session_state["highlight"] = "seed001_iter2"
     app.run()
     assert not app.exception
+    app.session_state["pareto"] = {"selection": {"pick": [{"run": "seed001_iter3"}]}}  # a click on a point
+    app.run()
+    assert not app.exception and app.session_state["highlight"] == "seed001_iter3"
 
 
 def test_compare_and_evaluate_offer_a_run_trained_from_the_cli(tmp_path, monkeypatch, tiny_data):
