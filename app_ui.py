@@ -224,15 +224,19 @@ def curves_chart(frame: pd.DataFrame, metric: str, color: str = "run", dash: str
     ).add_params(legend)
 
 
+def metric_scale(frame: pd.DataFrame, metric: str) -> alt.Scale:
+    """Loss on a log scale; accuracy zoomed to the epochs after the first (which starts far lower
+    and is clamped to the bottom edge), so the part that matters is readable."""
+    if metric != "accuracy":
+        return alt.Scale(type="log")
+    later = frame.loc[frame["epoch"] > 1, "accuracy"].dropna()
+    low = max(0.0, float(later.min()) - 0.5) if len(later) else 0.0
+    return alt.Scale(domain=[low, 100.0], clamp=True)
+
+
 def live_curves_chart(frame: pd.DataFrame, metric: str, epochs: int, height: int = 260) -> alt.Chart:
-    """One run's train / validation / test curves in stable colours, x fixed to the planned epochs.
-    Accuracy zooms to the later epochs (the first, far lower, is clamped to the bottom edge)."""
-    if metric == "accuracy":
-        later = frame.loc[frame["epoch"] > 1, "accuracy"].dropna()
-        low = max(0.0, float(later.min()) - 0.5) if len(later) else 0.0
-        scale = alt.Scale(domain=[low, 100.0], clamp=True)
-    else:
-        scale = alt.Scale(type="log")
+    """One run's train / validation / test curves in stable colours, x fixed to the planned epochs."""
+    scale = metric_scale(frame, metric)
     return alt.Chart(frame, height=height, title=f"{metric} per epoch").mark_line(point=True).encode(
         x=alt.X("epoch:Q", scale=alt.Scale(domain=[0, max(epochs, 1)]), axis=alt.Axis(tickMinStep=1, format="~f")),
         y=alt.Y(f"{metric}:Q", scale=scale, title=metric + (" (%)" if metric == "accuracy" else "")),

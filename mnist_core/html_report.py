@@ -8,12 +8,10 @@ file opens offline and can be mailed around.
 from __future__ import annotations
 
 import base64
-import csv
 import html
-import io
 import json
 
-from .records import Record, json_safe
+from .records import Record, json_safe, metrics_csv
 
 SPLITS = (("train", "#4c78a8"), ("val", "#f58518"), ("test", "#54a24b"))
 STYLE = """
@@ -22,16 +20,6 @@ h1 { margin-bottom: .2rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #dd
 table { border-collapse: collapse; font-size: .85rem; } td, th { padding: .25rem .5rem; border: 1px solid #ddd; text-align: right; }
 th { background: #f4f4f4; } td.key { text-align: left; } .muted { color: #777; } .charts { display: flex; gap: 1rem; flex-wrap: wrap; }
 """
-
-
-def metrics_csv(history: list[dict]) -> str:
-    if not history:
-        return ""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(history[0]), extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(history)
-    return buffer.getvalue()
 
 
 def svg_curves(history: list[dict], metric: str, width: int = 470, height: int = 260) -> str:

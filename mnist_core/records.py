@@ -221,6 +221,20 @@ def read_record(path: Path) -> Record:
     return record
 
 
+def metrics_csv(history: list[dict]) -> str:
+    """Per-epoch rows as CSV (the columns of the first row), "" when there are none."""
+    import csv
+    import io
+
+    if not history:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(history[0]), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(history)
+    return buffer.getvalue()
+
+
 def json_safe(value):
     """The same structure with NaN / infinity replaced by None (JSON has no such numbers)."""
     if isinstance(value, float):

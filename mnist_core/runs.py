@@ -28,8 +28,8 @@ from .callbacks import Callback, StopOnEvent
 from .checkpoint import CheckpointError, copy_checkpoint, load_model, save_checkpoint
 from .config import ConfigError, TrainConfig
 from .pretrained import checkpoints_dir, list_checkpoints
-from .records import (Record, RecordError, clean_stale_temporaries, read_record, summarize, write_json,
-                      write_record)
+from .records import (Record, RecordError, clean_stale_temporaries, metrics_csv, read_record, summarize,
+                      write_json, write_record)
 
 NAME_PATTERN = re.compile(r"[^A-Za-z0-9_.-]+")
 SAMPLE_COUNT = 24  # the live view's fixed grid of test digits
@@ -155,17 +155,7 @@ class Run:
                          wall_seconds=self.wall_seconds, created_at=self.progress.get("created_at"))
 
     def metrics_csv(self) -> str:
-        import csv
-        import io
-
-        rows = self.epochs()
-        if not rows:
-            return ""
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-        return buffer.getvalue()
+        return metrics_csv(self.epochs())
 
 
 class RunRecorder(Callback):

@@ -23,14 +23,8 @@ def emphasis(highlight: str | None):
 
 
 def curves(frame: pd.DataFrame, metric: str, x: str, scale: alt.Scale, highlight: str | None) -> alt.Chart:
-    """Curves in each model's colour (legend: the selected models only). Accuracy zooms to the
-    later epochs: the first one, far lower, is clamped to the bottom edge."""
-    if metric == "accuracy":
-        later = frame.loc[frame["epoch"] > 1, "accuracy"].dropna()
-        low = max(0.0, float(later.min()) - 0.3) if len(later) else 0.0
-        y_scale = alt.Scale(domain=[low, 100.0], clamp=True)
-    else:
-        y_scale = alt.Scale(type="log")
+    """Curves in each model's colour (legend: the selected models only)."""
+    y_scale = ui.metric_scale(frame, metric)
     shown = sorted(frame["run"].unique())
     base = alt.Chart(frame, height=320, title=f"{metric} ({', '.join(sorted(frame['split'].unique()))})")
     line = base.mark_line().encode(

@@ -8,7 +8,8 @@ import app_ui as ui
 from mnist_core.checkpoint import CheckpointError
 from mnist_core.data import MNIST_MEAN, MNIST_STD, DatasetError
 from mnist_core.evaluate import cell_digits
-from mnist_core.html_report import html_report, metrics_csv
+from mnist_core.html_report import html_report
+from mnist_core.records import metrics_csv
 
 PAGE_SIZE = 48
 DRAW_PAGE = "pages/draw.py"

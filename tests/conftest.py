@@ -33,3 +33,9 @@ def tiny(mnist) -> MNIST:
 @pytest.fixture
 def tiny_data(tiny) -> MNIST:
     return tiny
+
+
+@pytest.fixture(scope="module")
+def runs_folder(tmp_path_factory):
+    """A runs folder shared by the tests of one module (a browser test's server writes into it)."""
+    return tmp_path_factory.mktemp("runs")

@@ -12,11 +12,6 @@ pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian c
 
 
 @pytest.fixture(scope="module")
-def runs_folder(tmp_path_factory):
-    return tmp_path_factory.mktemp("runs")
-
-
-@pytest.fixture(scope="module")
 def app(runs_folder, tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
     with streamlit_server({"MNIST_RUNS": str(runs_folder), "MNIST_CACHE": str(cache)}) as url:
@@ -124,12 +119,16 @@ def test_queue_two_runs_and_see_them_finish_in_order(app, runs_folder):
     choose(page, "Architecture", "seed001_iter2 (001)")
     set_number(page, "Epochs", 1)
     set_number(page, "Training images (0 = all 55,000)", 2000)
-    for seed in (11, 12):
+    queue = page.get_by_test_id("stExpander").filter(has_text="Queue and reproduce")
+    for count, seed in enumerate((11, 12), 1):
         page.get_by_text("Recipe details").click()
         set_number(page, "Seed", seed)
         page.get_by_text("Recipe details").click()
         page.get_by_role("button", name="Add to queue").click()
-        page.get_by_text("Queued", exact=True).first.wait_for(timeout=10000)  # the toast
+        deadline = time.time() + 30  # the queue's table lists the new item (a toast can be gone by now)
+        while (queue.text_content() or "").count("queued by hand") < count and time.time() < deadline:
+            page.wait_for_timeout(300)
+        assert (queue.text_content() or "").count("queued by hand") >= count
         settle(page)
     page.get_by_text("Queue and reproduce a write-up").first.wait_for(timeout=10000)
     listed = wait_for_runs(runs_folder, len(before) + 2)

@@ -13,11 +13,6 @@ pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian c
 
 
 @pytest.fixture(scope="module")
-def runs_folder(tmp_path_factory):
-    return tmp_path_factory.mktemp("runs")
-
-
-@pytest.fixture(scope="module")
 def checkpoints_folder(tmp_path_factory):
     """A scratch checkpoints/ (two shipped models) so promotion never touches the repository's."""
     from mnist_core.pretrained import CHECKPOINT_DIR
