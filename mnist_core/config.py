@@ -48,7 +48,7 @@ class TrainConfig:
     limit: int | None = None  # use only the first N training images (dry runs, tests)
     eval_limit: int | None = None  # evaluate on only the first N validation / test images
     validation_size: int = 5000  # held out from the 60k training images, fixed seed
-    eval_batch_size: int = 1000
+    eval_batch_size: int = 256  # see evaluate.EVAL_BATCH
     device: str = "auto"
     channels_last: bool = False  # memory format; can speed up convs on CPU
     precision: str = "fp32"  # "bf16": forward under bfloat16 autocast (weights, loss, updates stay fp32)
