@@ -215,3 +215,34 @@ def test_compare_and_evaluate_offer_a_run_trained_from_the_cli(tmp_path, monkeyp
     compare = page("compare").run()
     assert not compare.exception
     assert any("run:cli-run" in option for option in compare.multiselect[0].options)
+
+
+def test_reproduce_a_write_up_queues_its_iterations_and_can_be_cancelled(tmp_path, monkeypatch):
+    import time
+
+    from mnist_core import runs
+    from mnist_core.models import list_models, model_info
+
+    monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)  # through the router
+    app.switch_page("pages/train.py").run()
+    next(b for b in app.button if b.label == "Reproduce 001").click().run()
+    assert not app.exception
+    batch = [item for item in runs.queued() if item.batch.startswith("Reproduce write-up 001")]
+    expected = [name for name in list_models() if model_info(name).source == "001"]
+    assert [item.config.model for item in batch] == expected
+    assert [item.config.recipe for item in batch] == [model_info(name).recipe for name in expected]
+    deadline = time.time() + 30
+    while runs.active_run() is None and time.time() < deadline:
+        time.sleep(0.1)
+    assert runs.cancel_queued() == len(expected) - 1  # everything but the one already training
+    active = runs.active_run()
+    runs.stop_run(active.name, tmp_path)
+    while runs.active_run() is not None and time.time() < deadline + 60:
+        time.sleep(0.1)
+    names, done = runs.batch_runs(batch[0].batch)
+    assert done and names == [active.name]
+    app.run()  # the batch is over: Compare opens on its runs
+    assert not app.exception
+    assert any(t.value == "Compare iterations" for t in app.title)
+    assert app.multiselect[0].value == [f"run:{active.name}"]
