@@ -78,15 +78,20 @@ def cached_model(path: str, modified: float, size: int):
     return load_model(path)
 
 
-def model_from(record: Record):
-    """(model, checkpoint), or raises CheckpointError with a one-line reason (also for a file
-    that disappeared since the page listed it)."""
+def weights_key(record: Record) -> tuple[str, float, int]:
+    """(path, mtime, size) of a record's weights: the cache key of everything computed from them.
+    CheckpointError with a one-line reason for a file that disappeared since the page listed it."""
     path = record.weights_path
     try:
         stat = Path(path).stat()
     except (OSError, TypeError):
         raise CheckpointError(f"{record.key}: its weights file is gone ({path})") from None
-    return cached_model(path, stat.st_mtime, stat.st_size)
+    return path, stat.st_mtime, stat.st_size
+
+
+def model_from(record: Record):
+    """(model, checkpoint), or CheckpointError with a one-line reason."""
+    return cached_model(*weights_key(record))
 
 
 def loadable_models(records: dict[str, Record]) -> dict[str, object]:
@@ -123,9 +128,7 @@ def cached_evaluation(path: str, modified: float, size: int) -> dict:
 
 def evaluation_of(record: Record) -> dict:
     """The test-set report of a record's weights; CheckpointError when they cannot be loaded."""
-    model_from(record)  # a clear CheckpointError first, if the file is gone or refused
-    stat = Path(record.weights_path).stat()
-    return cached_evaluation(record.weights_path, stat.st_mtime, stat.st_size)
+    return cached_evaluation(*weights_key(record))  # its cached_model call raises CheckpointError
 
 
 def upscale(image: np.ndarray, factor: int = 7) -> np.ndarray:
@@ -408,9 +411,7 @@ def cached_logits(path: str, modified: float, size: int):
 
 def logits_of(record: Record):
     """(10000, 10) test-set logits of a record's weights; CheckpointError when they cannot load."""
-    model_from(record)
-    stat = Path(record.weights_path).stat()
-    return cached_logits(record.weights_path, stat.st_mtime, stat.st_size)
+    return cached_logits(*weights_key(record))  # its cached_model call raises CheckpointError
 
 
 @st.cache_data(show_spinner="Probing robustness (once per checkpoint; cached on disk)…", max_entries=64)
@@ -424,9 +425,7 @@ def cached_robustness(path: str, modified: float, size: int) -> list[dict]:
 def robustness_of(record: Record) -> list[dict]:
     """[{perturbation, strength, accuracy}] on the first 2,000 test images; CheckpointError if the
     weights cannot be loaded."""
-    model_from(record)
-    stat = Path(record.weights_path).stat()
-    return cached_robustness(record.weights_path, stat.st_mtime, stat.st_size)
+    return cached_robustness(*weights_key(record))  # its cached_model call raises CheckpointError
 
 
 def to_unit(images) -> np.ndarray:

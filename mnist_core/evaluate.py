@@ -67,12 +67,6 @@ def per_class_report(confusion: torch.Tensor) -> list[dict]:
             for digit in range(len(confusion))]
 
 
-def misclassified(logits: torch.Tensor, labels: torch.Tensor) -> list[dict]:
-    """Every wrong prediction: index, true, predicted, confidence (softmax of the prediction),
-    and the runner-up with its probability."""
-    return [row for row in digit_table(logits, labels) if row["true"] != row["predicted"]]
-
-
 def digit_table(logits: torch.Tensor, labels: torch.Tensor) -> list[dict]:
     """One row per image: index, true, predicted, confidence, second (runner-up), second_confidence."""
     top = F.softmax(logits.float(), dim=1).topk(2, dim=1)

@@ -146,8 +146,8 @@ def summarize(name: str, kind: str, config: dict, history: list[dict], *, status
               final_train_set_acc: float | None = None, promoted_from: str | None = None,
               verified_test_acc: float | None = None) -> Record:
     """The one place a Record is built."""
-    from .models import UnknownModelError, count_parameters
-    from .spec import SpecError, network
+    from .models import UnknownModelError
+    from .spec import SpecError, network_parameters
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
@@ -155,7 +155,7 @@ def summarize(name: str, kind: str, config: dict, history: list[dict], *, status
         raise ValueError(f"status must be one of {list(STATUSES)}, got {status!r}")
     model = str(config.get("model", "?"))
     try:
-        params = count_parameters(network(model, config.get("spec")))
+        params = network_parameters(model, config.get("spec"))
     except (UnknownModelError, SpecError):
         params = None
     summary = summarize_history(history, config.get("seed"), wall_seconds)

@@ -28,8 +28,8 @@ from .callbacks import Callback, StopOnEvent
 from .checkpoint import CheckpointError, copy_checkpoint, load_model, save_checkpoint
 from .config import ConfigError, TrainConfig
 from .pretrained import checkpoints_dir, list_checkpoints
-from .records import (Record, RecordError, clean_stale_temporaries, metrics_csv, read_record, summarize,
-                      write_json, write_record)
+from .records import (Record, RecordError, clean_stale_temporaries, json_safe, metrics_csv, read_record,
+                      summarize, write_json, write_record)
 
 NAME_PATTERN = re.compile(r"[^A-Za-z0-9_.-]+")
 SAMPLE_COUNT = 24  # the live view's fixed grid of test digits
@@ -181,7 +181,7 @@ class RunRecorder(Callback):
                  "images_per_s": rate * state.config.batch_size,
                  "eta_s": (total - done) / rate if rate else None, "pid": os.getpid(),
                  "updated_at": time.time(), "started_at": self.started, "created_at": self.created_at, **extra}
-        write_json(self.folder / STATUS, _finite_only(value))
+        write_json(self.folder / STATUS, json_safe(value))
         self.last_write = time.time()
         return value
 
@@ -198,7 +198,7 @@ class RunRecorder(Callback):
             self.status(state)
 
     def on_epoch_end(self, state) -> None:
-        append_jsonl(self.folder / EPOCHS, _finite_only(state.history[-1]))
+        append_jsonl(self.folder / EPOCHS, json_safe(state.history[-1]))
         if self.data is not None:
             append_jsonl(self.folder / SAMPLES, {"epoch": state.epoch, **sample_predictions(state.model, self.data)})
         self.status(state)
@@ -225,11 +225,6 @@ def sample_predictions(model, data) -> dict:
     images = data.test.images[indices]
     predictions = predict_logits(model, images).argmax(1).tolist()
     return {"indices": indices, "labels": data.test.labels[indices].tolist(), "predictions": predictions}
-
-
-def _finite_only(row: dict) -> dict:
-    from .records import json_safe
-    return json_safe(row)
 
 
 @dataclass

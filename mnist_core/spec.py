@@ -12,6 +12,7 @@ spec in its config (`TrainConfig.spec`), so every page rebuilds it with `network
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import torch
@@ -167,6 +168,18 @@ def build(spec: dict) -> nn.Module:
     with torch.no_grad():
         network.eval()(torch.zeros(1, 1, 28, 28))  # materialize the lazy linear layers
     return network.train()
+
+
+@functools.lru_cache(maxsize=None)
+def _registered_parameter_count(model: str) -> int:
+    from .models import count_parameters, create_model
+    return count_parameters(create_model(model))
+
+
+def network_parameters(model: str, spec: dict | None = None) -> int:
+    """Parameters of a run's network without building it each time: from the spec's layer table,
+    or the registered model's count (built once per process)."""
+    return parameter_count(spec) if spec is not None else _registered_parameter_count(model)
 
 
 def network(model: str, spec: dict | None = None) -> nn.Module:

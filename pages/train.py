@@ -7,22 +7,22 @@ import streamlit as st
 
 import app_ui as ui
 from mnist_core import runs
-from mnist_core.config import LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULERS, ConfigError, TrainConfig
 from mnist_core.augment import preview
+from mnist_core.config import LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULERS, ConfigError, TrainConfig
 from mnist_core.data import DatasetError
 from mnist_core.layers import layer_table
-from mnist_core.models import count_parameters, create_model, list_models, model_info
+from mnist_core.models import create_model, list_models, model_info
 from mnist_core.planning import estimate_duration
 from mnist_core.pretrained import list_checkpoints
 from mnist_core.recipes import default_config, get_recipe, list_recipes, spec_config
-from mnist_core.spec import BLOCKS, network, partial_table, spec_from_model
+from mnist_core.spec import BLOCKS, network_parameters, partial_table, spec_from_model
 from mnist_core.train import lr_schedule
 
 TRAIN_IMAGES = 55000  # the training split (60k minus the 5k validation images)
 OPEN = "open_run"  # session_state: the run shown under Start
 FOLLOW = "follow_queue"  # session_state: show whichever run the queue is training
 BATCH = "pending_batch"  # session_state: a "Reproduce write-up" batch to open on Compare when done
-DRAW_COMPARE = "pages/compare.py"
+COMPARE_PAGE = "pages/compare.py"
 BUILD = "(build your own)"  # the Architecture choice that opens the block builder
 LAYERS = "builder_layers"  # session_state: the builder's blocks, a list of dicts
 # Form widgets: TrainConfig field -> (label, kind). Their session_state keys are "form_<field>".
@@ -152,7 +152,7 @@ def duration_text(seconds: float) -> str:
     return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
 
 
-def start_row(config: TrainConfig | None, error: str | None, active: runs.Run | None) -> None:
+def start_row(config: TrainConfig | None, error: str | None, active: runs.Run | None, run_count: int) -> None:
     left, middle, right = st.columns([1, 1, 3], vertical_alignment="center")
     reason = (f"{active.name} is training; only one run trains at a time" if active is not None
               else error)
@@ -175,9 +175,8 @@ def start_row(config: TrainConfig | None, error: str | None, active: runs.Run | 
     elif error is not None:
         right.error(f"Invalid setting: {error}")
     elif config is not None:
-        estimate = cached_estimate(json.dumps(config.to_dict(), sort_keys=True), len(runs.list_runs()))
-        model = network(config.model, config.spec)
-        right.caption(f"**{count_parameters(model):,} parameters** · estimated **{duration_text(estimate.seconds)}** "
+        estimate = cached_estimate(json.dumps(config.to_dict(), sort_keys=True), run_count)
+        right.caption(f"**{network_parameters(config.model, config.spec):,} parameters** · estimated **{duration_text(estimate.seconds)}** "
                       f"for {config.epochs} epochs ({estimate.images_per_s:,.0f} training images/s, from "
                       f"{estimate.basis})")
 
@@ -465,7 +464,7 @@ def open_finished_batch() -> None:
         st.session_state.pop(BATCH)
         if names:
             st.session_state["compare_keys"] = [f"run:{name}" for name in names]
-            st.switch_page(DRAW_COMPARE)
+            st.switch_page(COMPARE_PAGE)
 
 
 def augmentation_preview(config: TrainConfig | None) -> None:
@@ -500,7 +499,8 @@ def render() -> None:
         config = form_config()
     except ConfigError as invalid:
         error = str(invalid)
-    start_row(config, error, active)
+    all_runs = runs.list_runs()
+    start_row(config, error, active, len(all_runs))
     if st.session_state.form_model != BUILD:
         with st.expander(f"Layer table of {st.session_state.form_model}"):
             rows = [{**row, "output": "×".join(map(str, row["output"]))}
@@ -509,7 +509,6 @@ def render() -> None:
     queue_panel()
     augmentation_preview(config)
     open_finished_batch()
-    all_runs = runs.list_runs()
     names = [run.name for run in all_runs]
     if st.session_state.get(FOLLOW) and active is not None:
         st.session_state[OPEN] = active.name  # follow the queue from run to run

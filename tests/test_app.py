@@ -1,5 +1,4 @@
 """Every page through Streamlit's AppTest (no browser)."""
-import json
 from pathlib import Path
 
 import numpy as np

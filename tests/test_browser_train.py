@@ -161,13 +161,14 @@ def test_open_an_older_run_promote_with_confirmation_then_unpromote(app, runs_fo
     dialog = page.get_by_role("dialog")
     for _ in range(5):  # a click that lands while the page is still rerunning can be lost
         page.wait_for_load_state("networkidle")
-        page.get_by_role("button", name="Promote…").click()
-        try:
-            dialog.wait_for(timeout=5000)
+        if not dialog.is_visible():
+            page.get_by_role("button", name="Promote…").click()
+        try:  # wait for the dialog's content: a rerun landing just after the click can close it
+            dialog.get_by_text("This run (seed001_iter2)").wait_for(timeout=20000)
             break
         except playwright_api.TimeoutError:
             continue
-    dialog.get_by_text("This run (seed001_iter2)").wait_for(timeout=60000)
+    dialog.get_by_text("This run (seed001_iter2)").wait_for(timeout=5000)
     dialog.get_by_text("Shipped seed001_iter2").wait_for(timeout=10000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "train_promote_dialog.png"))
