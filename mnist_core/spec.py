@@ -2,7 +2,7 @@
 
 A spec is `{"name": "my-net", "layers": [{"block": "conv", "out": 8, "kernel": 3, "padding": 0,
 "bias": false}, {"block": "bn"}, {"block": "relu"}, {"block": "maxpool", "kernel": 2}, ...]}`.
-Blocks: conv (out, kernel, padding, bias), bn, relu, dropout (p), maxpool (kernel), transition
+Blocks: crop (size: keep the central size x size pixels), conv (out, kernel, padding, bias), bn, relu, dropout (p), maxpool (kernel), transition
 (a 1x1 conv: out, bias), gap (global average pool), linear (out, bias). Convolutions have stride 1;
 a linear block after a spatial block flattens first. The network must end with 10 outputs (logits).
 
@@ -18,7 +18,10 @@ import re
 import torch
 import torch.nn as nn
 
+from .models.layers import CenterCrop
+
 BLOCKS = {  # block -> {field: (type, default, low, high)}
+    "crop": {"size": (int, 24, 4, 28)},
     "conv": {"out": (int, 8, 1, 512), "kernel": (int, 3, 1, 28), "padding": (int, 0, 0, 14), "bias": (bool, False, None, None)},
     "bn": {},
     "relu": {},
@@ -90,10 +93,14 @@ def layer_table(spec: dict, complete: bool = True) -> list[dict]:
         label, block = layer_label(index, layer), layer["block"]
         spatial = len(shape) == 3
         params = 0
-        if block in ("conv", "transition", "bn", "maxpool", "gap") and not spatial:
+        if block in ("crop", "conv", "transition", "bn", "maxpool", "gap") and not spatial:
             raise SpecError(f"{label}: needs a spatial input (channels × height × width), but the previous "
                             f"layer gives {shape[0]} features")
-        if block == "conv":
+        if block == "crop":
+            if layer["size"] > shape[1]:
+                raise SpecError(f"{label}: cannot keep {layer['size']}×{layer['size']} of a {shape[1]}×{shape[2]} input")
+            shape = (shape[0], layer["size"], layer["size"])
+        elif block == "conv":
             channels, height, width = shape
             size = height + 2 * layer["padding"] - layer["kernel"] + 1
             if size < 1:
@@ -141,7 +148,9 @@ def build(spec: dict) -> nn.Module:
     for index, raw in enumerate(spec["layers"]):
         layer = normalized_layer(index, raw)
         block = layer["block"]
-        if block == "conv":
+        if block == "crop":
+            modules.append(CenterCrop(layer["size"]))
+        elif block == "conv":
             modules.append(nn.Conv2d(channels, layer["out"], layer["kernel"], padding=layer["padding"], bias=layer["bias"]))
             channels = layer["out"]
         elif block == "transition":
@@ -200,7 +209,9 @@ def spec_from_model(name: str) -> dict | None:
     for module in model.modules():
         if list(module.children()):
             continue
-        if isinstance(module, nn.Conv2d):
+        if isinstance(module, CenterCrop):
+            layers.append({"block": "crop", "size": module.size})
+        elif isinstance(module, nn.Conv2d):
             if module.stride != (1, 1) or module.dilation != (1, 1) or module.groups != 1 or \
                     module.kernel_size[0] != module.kernel_size[1] or module.padding[0] != module.padding[1]:
                 return None

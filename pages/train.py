@@ -397,9 +397,7 @@ def builder() -> None:
     block = row[0].selectbox("Block", list(BLOCKS), key="builder_block")
     fields = BLOCKS[block]
     new = {"block": block}
-    for column, field in zip(row[1:6], ("out", "kernel", "padding", "p", "bias")):
-        if field not in fields:
-            continue
+    for column, field in zip(row[1:6], fields):
         kind, default, low, high = fields[field]
         if kind is bool:
             new[field] = column.checkbox("bias", value=default, key=f"builder_{block}_{field}")

@@ -151,3 +151,17 @@ def test_the_html_report_parses_has_the_matrix_and_curve_data_and_no_external_ur
     assert data["confusion_matrix"] == evaluation["confusion_matrix"] and len(data["history"]) == len(record.history)
     assert all(url.startswith("data:") for url in parser.urls)
     assert "http://" not in page and "https://" not in page and "//cdn" not in page
+
+
+def test_a_crop_block_keeps_the_centre_and_checks_its_size():
+    spec = {"name": "cropped", "layers": [{"block": "crop", "size": 24}, {"block": "conv", "out": 10, "kernel": 24},
+                                          {"block": "gap"}]}
+    rows = layer_table(spec)
+    assert rows[0]["output"] == "1×24×24" and rows[1]["output"] == "10×1×1"
+    net = build(spec).eval()
+    image = torch.zeros(1, 1, 28, 28)
+    image[..., :2, :] = 100.0  # border only: the crop must not see it
+    with torch.no_grad():
+        assert torch.allclose(net(image), net(torch.zeros(1, 1, 28, 28)))
+    with pytest.raises(SpecError, match=r"layer 2 \(crop\): cannot keep 26×26 of a 24×24 input"):
+        layer_table({"name": "x", "layers": [{"block": "crop", "size": 24}, {"block": "crop", "size": 26}]})

@@ -40,10 +40,27 @@ def test_the_write_ups_exact_counts_are_registered():
         assert count_parameters(create_model(name)) == params
 
 
-def test_frontier_models_stay_under_5000_parameters():
+def test_our_models_meet_the_issue_14_parameter_goals():
+    assert count_parameters(create_model("frontier")) < 4_000  # the smaller frontier
+    assert count_parameters(create_model("frontier_v1")) == 4_930  # kept under its own name
+    assert count_parameters(create_model("best_small")) < 20_000
+    assert count_parameters(create_model("sprint")) == model_info("sprint").params == 28_410
     for name in list_models():
         if model_info(name).source == "own":
-            assert count_parameters(create_model(name)) < 5000
+            assert model_info(name).params or model_info(name).max_params
+
+
+def test_every_write_up_architecture_has_a_fast_variant():
+    from mnist_core.recipes import default_config, fast_recipe_name
+
+    for name in list_models():
+        if model_info(name).source == "own":
+            continue
+        config = default_config(name, "fast")
+        assert config.recipe == fast_recipe_name(name) == f"{name}_fast" and config.model == name
+        assert config.epochs < get_recipe(model_info(name).recipe).epochs or name == "seed000"
+    with pytest.raises(ValueError, match="no fast variant"):
+        default_config("frontier", "fast")
 
 
 def test_unknown_model_lists_the_known_ones():
