@@ -59,6 +59,14 @@ RECIPES: dict[str, TrainConfig] = {
                         "(peak 0.2, 25% warm-up) at batch 256 with bf16 autocast and channels_last; "
                         "rotate/shift/zoom 8 degrees / 5% / 5%. Chosen on the validation split: peak "
                         "0.4, milder augmentation and 8 epochs did not do better (README)."}),
+    "best_small": TrainConfig(
+        model="best_small", recipe="best_small", epochs=20, batch_size=128, optimizer="sgd", lr=0.1,
+        momentum=0.9, nesterov=True, weight_decay=5e-5, scheduler="onecycle", pct_start=0.25,
+        loss="cross_entropy", rotation=8.0, translate=0.05, scale=0.05, precision="bf16",
+        channels_last=True,
+        extra={"notes": "Ours (issue 14), best under 20k parameters: 20 epochs of one-cycle "
+                        "SGD-Nesterov (peak 0.1) at batch 128, bf16 autocast, rotate/shift/zoom "
+                        "8 degrees / 5% / 5%. Chosen on the validation split (README)."}),
 }
 
 
@@ -66,7 +74,9 @@ def fast(model: str, epochs: int, why: str, **settings) -> TrainConfig:
     """A write-up architecture's `fast` variant (issue 14): our recipe, not the write-up's, built to
     reach the write-up's own claim in as little wall time as we could on 2 CPU cores. BN nets:
     one-cycle SGD-Nesterov at a high peak LR, batch 256, bf16 autocast; nets without BN: one-cycle
-    AdamW. Epochs are the fewest the validation split said were enough (README, Performance)."""
+    AdamW. Epochs were set before training, from the write-up recipe's own curve; where the
+    validation accuracy showed a recipe falling short, it was changed once, as its notes say
+    (README, Performance: every figure there is from these recipes as they stand)."""
     values = dict(model=model, recipe=f"{model}_fast", epochs=epochs, batch_size=256, optimizer="sgd",
                   lr=0.2, momentum=0.9, nesterov=True, weight_decay=5e-5, scheduler="onecycle",
                   pct_start=0.25, loss="cross_entropy", precision="bf16", channels_last=True)
@@ -74,15 +84,18 @@ def fast(model: str, epochs: int, why: str, **settings) -> TrainConfig:
     return TrainConfig(**values, extra={"notes": f"Fast variant (ours, issue 14): {why}"})
 
 
-NO_BN = dict(optimizer="adamw", lr=0.003, weight_decay=1e-4, batch_size=128)  # no BN: SGD at 0.2 diverges
+# nets without BN: a high SGD peak is risky without it
+ADAMW = dict(optimizer="adamw", lr=0.003, weight_decay=1e-4, batch_size=128)
 FAST_RECIPES = [
     fast("seed000", 1, "one epoch of one-cycle AdamW at batch 128, no augmentation (the claim is "
-         "training-set accuracy after one epoch).", **NO_BN),
-    fast("seed001_iter1", 2, "two epochs of one-cycle AdamW, no augmentation.", **NO_BN),
-    fast("seed001_iter2", 2, "two epochs of one-cycle AdamW, no augmentation.", **NO_BN),
+         "training-set accuracy after one epoch).", **ADAMW),
+    fast("seed001_iter1", 2, "two epochs of one-cycle AdamW, no augmentation.", **ADAMW),
+    fast("seed001_iter2", 2, "two epochs of one-cycle AdamW, no augmentation.", **ADAMW),
     fast("seed001_iter3", 2, "two epochs of one-cycle SGD-Nesterov, peak LR 0.2, batch 256."),
     fast("seed001_iter4", 6, "six epochs of one-cycle SGD-Nesterov, rotation 7 degrees.", rotation=7.0),
-    fast("seed002", 3, "three epochs of one-cycle SGD-Nesterov, rotation 7 degrees.", rotation=7.0),
+    fast("seed002", 8, "eight epochs of one-cycle SGD-Nesterov, rotation 7 degrees. Shorter tries "
+         "fell short on validation: SGD for 3 epochs 98.38%, AdamW for 4 epochs 98.52% (this GAP "
+         "net with a dropout head learns slowly).", rotation=7.0),
     fast("seed003", 10, "ten epochs of one-cycle SGD-Nesterov, rotation 7 degrees.", rotation=7.0),
     fast("seed004", 8, "eight epochs of one-cycle SGD-Nesterov, rotation 7 degrees.", rotation=7.0),
 ]

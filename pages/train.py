@@ -111,7 +111,8 @@ def settings_form() -> None:
     a.selectbox("Architecture", [*list_models(), BUILD], key="form_model", on_change=on_model_change,
                 format_func=lambda name: name if name == BUILD else f"{name} ({model_info(name).source})")
     b.selectbox("Recipe", list_recipes(), key="form_recipe", on_change=on_recipe_change,
-                help="Default: the recipe of the model's own write-up. Changing it loads its settings.")
+                help="Default: the recipe of the model's own write-up; `<model>_fast` is our fast variant "
+                     "of it (README, Performance). Changing it loads its settings.")
     number(c, "epochs")
     number(d, "limit", step=1000)
     with st.expander("Recipe details: optimizer, schedule, loss, augmentation, precision"):
@@ -424,13 +425,17 @@ def queue_panel() -> None:
     with st.expander("Queue and reproduce a write-up", expanded=bool(runs.queued())):
         st.caption("Queue every iteration of a write-up with its own recipe; they train one after another, and "
                    "Compare opens on them when the last one ends. (Full recipes: minutes to an hour on 2 cores.)")
+        fast = st.toggle("Fast recipes", key="reproduce_fast",
+                         help="Queue each write-up architecture with its `<model>_fast` recipe (ours: "
+                              "one-cycle, bf16, few epochs) instead of the write-up's own.")
         sources = sorted({model_info(name).source for name in list_models()})
         for column, source in zip(st.columns(len(sources)), sources):
             names = [name for name in list_models() if model_info(name).source == source]
             label = f"Reproduce {source}" if source != "own" else "Train ours"
+            recipe = "fast" if fast and source != "own" else None
             if column.button(label, key=f"reproduce_{source}", help=", ".join(names)):
-                batch = f"Reproduce write-up {source} ({len(names)} runs)"
-                ui.queue_runs([default_config(name) for name in names], batch)
+                batch = f"Reproduce write-up {source}{' (fast)' if recipe else ''} ({len(names)} runs)"
+                ui.queue_runs([default_config(name, recipe) for name in names], batch)
                 st.session_state[FOLLOW], st.session_state[BATCH] = True, batch
                 st.rerun()
         items = runs.queued()

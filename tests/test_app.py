@@ -245,3 +245,26 @@ def test_reproduce_a_write_up_queues_its_iterations_and_can_be_cancelled(tmp_pat
     assert not app.exception
     assert any(t.value == "Compare iterations" for t in app.title)
     assert app.multiselect[0].value == [f"run:{active.name}"]
+
+
+def test_reproduce_with_fast_recipes_queues_each_architectures_fast_variant(tmp_path, monkeypatch):
+    import time
+
+    from mnist_core import runs
+
+    monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    app.switch_page("pages/train.py").run()
+    app.toggle(key="reproduce_fast").set_value(True).run()
+    next(b for b in app.button if b.label == "Reproduce 002").click().run()
+    assert not app.exception
+    batch = [item for item in runs.queued() if item.batch.startswith("Reproduce write-up 002 (fast)")]
+    assert [(item.config.model, item.config.recipe, item.config.precision) for item in batch] == \
+        [("seed002", "seed002_fast", "bf16")]
+    deadline = time.time() + 30
+    while runs.active_run() is None and time.time() < deadline:
+        time.sleep(0.1)
+    runs.stop_run(runs.active_run().name, tmp_path)
+    while runs.active_run() is not None and time.time() < deadline + 60:
+        time.sleep(0.1)
+    assert runs.active_run() is None

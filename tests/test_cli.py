@@ -36,7 +36,10 @@ def test_models_json_lists_the_registry():
     assert [row["name"] for row in rows] == list_models()
     for row in rows:
         assert {"name", "source", "params", "reported_accuracy"} <= set(row)
-    assert {row["name"]: row["params"] for row in rows}["seed001_iter4"] == 7904
+    params = {row["name"]: row["params"] for row in rows}
+    assert params["seed001_iter4"] == 7904
+    assert params["frontier"] == 3962 < 4000 and params["frontier_v1"] == 4930  # issue 14's new models
+    assert params["sprint"] == 28410 and params["best_small"] < 20000
 
 
 def test_train_evaluate_predict_dry_run(tmp_path):
@@ -175,3 +178,15 @@ def test_spec_robustness_and_html_report_verbs(tmp_path, runs_folder):
     made = cli("report", "--checkpoint", str(ROOT / "checkpoints" / "seed004.pt"), "--html", str(page))
     assert made.returncode == 0, made.stderr
     assert "confusion-matrix" in page.read_text() and "http" not in page.read_text()
+
+
+def test_recipe_fast_trains_the_architectures_fast_variant(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
+    trained = cli("train", "--model", "seed001_iter3", "--recipe", "fast", "--epochs", "1", "--limit", "2048")
+    assert trained.returncode == 0, trained.stderr
+    (row,) = json.loads(cli("runs", "--json").stdout)
+    from mnist_core import runs
+    config = runs.get_run(row["name"], tmp_path).config
+    assert (config["recipe"], config["precision"], config["scheduler"]) == ("seed001_iter3_fast", "bf16", "onecycle")
+    refused = cli("train", "--model", "sprint", "--recipe", "fast", "--epochs", "1", "--limit", "64")
+    assert refused.returncode == 2 and "no fast variant" in refused.stderr and "Traceback" not in refused.stderr
