@@ -93,9 +93,9 @@ FAST_RECIPES = [
     fast("seed001_iter2", 2, "two epochs of one-cycle AdamW, no augmentation.", **ADAMW),
     fast("seed001_iter3", 2, "two epochs of one-cycle SGD-Nesterov, peak LR 0.2, batch 256."),
     fast("seed001_iter4", 6, "six epochs of one-cycle SGD-Nesterov, rotation 7 degrees.", rotation=7.0),
-    fast("seed002", 8, "eight epochs of one-cycle SGD-Nesterov, rotation 7 degrees. Shorter tries "
-         "fell short on validation: SGD for 3 epochs 98.38%, AdamW for 4 epochs 98.52% (this GAP "
-         "net with a dropout head learns slowly).", rotation=7.0),
+    fast("seed002", 12, "twelve epochs of one-cycle SGD-Nesterov, rotation 7 degrees. Shorter tries "
+         "fell short on validation: SGD for 3 epochs 98.38%, AdamW for 4 epochs 98.52%, SGD for 8 "
+         "epochs 98.78% (this GAP net with a dropout head learns slowly).", rotation=7.0),
     fast("seed003", 10, "ten epochs of one-cycle SGD-Nesterov, rotation 7 degrees.", rotation=7.0),
     fast("seed004", 8, "eight epochs of one-cycle SGD-Nesterov, rotation 7 degrees.", rotation=7.0),
 ]

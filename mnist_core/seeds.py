@@ -16,18 +16,17 @@ from pathlib import Path
 import torch
 
 from .data import MNIST
+from .epoch_timing import first_epoch_reaching
 from .pretrained import publish
 
 
 def time_to_target(history: list[dict], target: float) -> tuple[int | None, float | None]:
     """(epoch, cumulative wall seconds incl. each epoch's evaluation) when the test accuracy at an
     epoch end first reaches `target`; (None, None) when it never does."""
-    elapsed = 0.0
-    for row in history:
-        elapsed += row["seconds"]
-        if not row.get("partial") and row["test_acc"] >= target:
-            return row["epoch"], elapsed
-    return None, None
+    epoch = first_epoch_reaching(history, target)
+    if epoch is None:
+        return None, None
+    return epoch, sum(row["seconds"] for row in history[:epoch])
 
 
 def machine() -> dict:

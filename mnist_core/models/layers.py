@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 def conv_block(cin: int, cout: int, kernel: int = 3, padding: int = 0, batchnorm: bool = False,
@@ -19,6 +20,27 @@ def conv_bn(cin: int, cout: int) -> list[nn.Module]:
     """An unpadded 3x3 conv (each one grows the receptive field and shrinks the map by 2 px),
     bias-free because BatchNorm supplies the shift, then BN and ReLU (our own models)."""
     return [nn.Conv2d(cin, cout, 3, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+
+
+class PoolOnceNet(nn.Module):
+    """Our own models' shape: [a centre crop], unpadded 3x3 conv-BN-ReLU layers of `before`
+    channels, one 2x2 max-pool, layers of `after` channels, global average pooling, and a linear
+    layer to the 10 classes (logits)."""
+
+    def __init__(self, before: tuple[int, ...], after: tuple[int, ...], crop: int | None = None) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [CenterCrop(crop)] if crop else []
+        channels = 1
+        for index, width in enumerate((*before, *after)):
+            if index == len(before):
+                layers.append(nn.MaxPool2d(2))
+            layers += conv_bn(channels, width)
+            channels = width
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(channels, 10)
+
+    def forward(self, x):
+        return self.classifier(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
 
 
 class CenterCrop(nn.Module):
