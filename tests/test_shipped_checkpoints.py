@@ -1,5 +1,4 @@
 """The shipped checkpoints: one per registered model, matching the registry and their own records."""
-import time
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ def test_every_registered_model_ships_weights_and_history(name):
 
 
 def test_recorded_accuracy_matches_a_fresh_evaluation(mnist):
-    started = time.perf_counter()
     for name in list_models():
         model, checkpoint = load_model(CHECKPOINT_DIR / f"{name}.pt")
         assert checkpoint.model_name == name
@@ -35,7 +33,6 @@ def test_recorded_accuracy_matches_a_fresh_evaluation(mnist):
         recorded = read_record(CHECKPOINT_DIR / f"{name}.json").summary.final_test_acc
         measured = 100 * evaluate(model, mnist.test).accuracy
         assert abs(measured - recorded) <= 0.05, (name, measured, recorded)
-    assert time.perf_counter() - started < 60
 
 
 def test_checkpoints_stay_small():
