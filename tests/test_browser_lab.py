@@ -125,6 +125,7 @@ def test_queue_two_runs_and_see_them_finish_in_order(app, runs_folder):
         set_number(page, "Seed", seed)
         page.get_by_text("Recipe details").click()
         page.get_by_role("button", name="Add to queue").click()
+        page.mouse.move(0, 0)  # its help tooltip would otherwise cover the next click
         deadline = time.time() + 30  # the queue's table lists the new item (a toast can be gone by now)
         while (queue.text_content() or "").count("queued by hand") < count and time.time() < deadline:
             page.wait_for_timeout(300)
