@@ -19,6 +19,7 @@ import torch
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 BACKGROUND = (0.0 - MNIST_MEAN) / MNIST_STD  # value of a blank pixel after normalization
 VALIDATION_SEED = 20240917  # fixed: the validation split never changes between runs
+TRAIN_IMAGES = 60000  # in the official training files (validation is held out of these)
 
 # name -> (IDX magic, expected shape)
 FILES = {

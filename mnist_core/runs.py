@@ -263,9 +263,20 @@ def _create_folder(config: TrainConfig, directory: Path | None, name: str | None
     return folder
 
 
+def check_trainable(config: TrainConfig, data=None) -> None:
+    """ConfigError when `config` cannot train on `data` (default: the full training split), e.g. a
+    one-cycle schedule with too few batches: refused before a run folder exists."""
+    from .data import TRAIN_IMAGES
+    from .train import check_schedule, planned_batches
+
+    train_size = len(data.train) if data is not None else TRAIN_IMAGES - config.validation_size
+    check_schedule(config, planned_batches(config, train_size))
+
+
 def start_run(config: TrainConfig, directory: Path | None = None, name: str | None = None, data=None) -> Run:
     """Start training `config` in a background thread; RunBusyError if one is already training."""
     global _ACTIVE
+    check_trainable(config, data)
     with _LOCK:
         if _ACTIVE is not None and _ACTIVE.thread.is_alive():
             raise RunBusyError(f"run {_ACTIVE.name!r} is already training; stop it or wait for it to finish")
@@ -283,6 +294,7 @@ def train_run(config: TrainConfig, directory: Path | None = None, name: str | No
               stop_reason: str = "stopped by the user") -> Run:
     """Train `config` in this thread (the CLI), recorded exactly as start_run records; returns the
     finished Run. Set `stop` (e.g. from a Ctrl-C handler) to stop between batches."""
+    check_trainable(config, data)
     folder = _create_folder(config, directory, name)
     _train(config, folder, stop or threading.Event(), data, callbacks, stop_reason)
     return _read_run(folder)
@@ -527,6 +539,8 @@ def enqueue(configs: list[TrainConfig], batch: str = "queued by hand", directory
             data=None, poll_seconds: float = 0.5) -> list[Queued]:
     """Add configurations to the queue; a worker starts each one when nothing else trains."""
     global _WORKER
+    for config in configs:
+        check_trainable(config, data)
     with _QUEUE_LOCK:
         items = [Queued(next(_QUEUE_IDS), config, batch) for config in configs]
         _QUEUE.extend(items)

@@ -67,15 +67,28 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     return optimizer_class(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
 
+def planned_batches(config: TrainConfig, train_size: int) -> int:
+    """Batches per epoch for a training split of `train_size` images (after `limit`)."""
+    return math.ceil(min(train_size, config.limit or train_size) / config.batch_size)
+
+
+def check_schedule(config: TrainConfig, batches_per_epoch: int) -> None:
+    """ConfigError when the schedule cannot run with this many batches per epoch, so that a run
+    is refused before it starts rather than failing at its first step."""
+    total = config.epochs * batches_per_epoch
+    if config.scheduler == "onecycle" and (config.pct_start * total <= 1 or (1 - config.pct_start) * total <= 1):
+        raise ConfigError(f"pct_start: onecycle needs more than one batch in each phase; {total} batches "
+                          f"in all with pct_start {config.pct_start} (use more images or epochs, or a "
+                          f"smaller batch)")
+
+
 def make_scheduler(optimizer, config: TrainConfig, batches_per_epoch: int):
     """(scheduler, per_batch): per-batch schedulers step every batch, StepLR every epoch."""
+    check_schedule(config, batches_per_epoch)
     total = config.epochs * batches_per_epoch
     if config.scheduler == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, config.step_size, config.gamma), False
     if config.scheduler == "onecycle":
-        if config.pct_start * total <= 1 or (1 - config.pct_start) * total <= 1:
-            raise ConfigError(f"pct_start: onecycle needs more than one batch in each phase; "
-                              f"{total} batches in all with pct_start {config.pct_start}")
         return torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=config.lr, total_steps=total,
             pct_start=config.pct_start), True
@@ -114,7 +127,7 @@ def fit(config: TrainConfig, data: MNIST | None = None, model: nn.Module | None 
     model = (model or network(config.model, config.spec)).to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    batches = math.ceil(len(train) / config.batch_size)
+    batches = planned_batches(config, len(data.train))
     state = TrainState(config, model, device, len(train), batches)
     callbacks = list(callbacks)
     if config.target_accuracy is not None:

@@ -500,6 +500,7 @@ def render() -> None:
     config, error = None, None
     try:
         config = form_config()
+        runs.check_trainable(config)
     except ConfigError as invalid:
         error = str(invalid)
     all_runs = runs.list_runs()

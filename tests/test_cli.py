@@ -190,3 +190,11 @@ def test_recipe_fast_trains_the_architectures_fast_variant(tmp_path, monkeypatch
     assert (config["recipe"], config["precision"], config["scheduler"]) == ("seed001_iter3_fast", "bf16", "onecycle")
     refused = cli("train", "--model", "sprint", "--recipe", "fast", "--epochs", "1", "--limit", "64")
     assert refused.returncode == 2 and "no fast variant" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_schedule_too_short_for_the_data_is_refused_before_a_run_exists(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
+    refused = cli("train", "--model", "seed001_iter3", "--recipe", "fast", "--epochs", "1", "--limit", "512")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "onecycle needs more than one batch in each phase; 2 batches" in refused.stderr
+    assert json.loads(cli("runs", "--json").stdout) == []  # no failed run left behind

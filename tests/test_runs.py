@@ -178,3 +178,17 @@ def test_a_stop_request_reaches_a_run_in_another_process(tmp_path):
         process.kill()
     run = runs.get_run("cli-run", tmp_path)
     assert run.status == "stopped" and run.has_weights
+
+
+def test_start_run_train_run_and_the_queue_refuse_an_untrainable_schedule(tmp_path, tiny_data):
+    from mnist_core.config import ConfigError
+
+    config = default_config("seed001_iter3", "fast", epochs=1)  # 256 images, batch 256: one batch
+    queued_before = len(runs.queued())
+    for attempt in (lambda: runs.start_run(config, tmp_path, data=tiny_data),
+                    lambda: runs.train_run(config, tmp_path, data=tiny_data),
+                    lambda: runs.enqueue([config], directory=tmp_path, data=tiny_data)):
+        with pytest.raises(ConfigError, match="onecycle needs more than one batch"):
+            attempt()
+    assert runs.list_runs(tmp_path) == [] and len(runs.queued()) == queued_before
+    runs.check_trainable(config)  # on the full 55,000 training images it is fine
