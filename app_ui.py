@@ -339,10 +339,11 @@ PALETTE = ["#4c78a8", "#e45756", "#f58518", "#72b7b2", "#54a24b", "#eeca3b", "#b
 def model_colour(name: str) -> str:
     """A colour that depends on the name only (a hash into the 20-colour palette), so a model keeps
     it on every chart whatever else is selected. The salt was picked so that the twelve shipped
-    models get twelve different colours; runs may share one."""
+    models get twelve different colours, none of them pale, and the iterations of one write-up
+    (and our own four models) get different hues; runs may share one."""
     import hashlib
 
-    return PALETTE[int(hashlib.sha1(f"lab67{name}".encode()).hexdigest(), 16) % len(PALETTE)]
+    return PALETTE[int(hashlib.sha1(f"lab271003{name}".encode()).hexdigest(), 16) % len(PALETTE)]
 
 
 def colour_scale(names) -> alt.Scale:
