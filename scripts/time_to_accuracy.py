@@ -28,11 +28,6 @@ from mnist_core.seeds import seeds_table, train_seeds  # noqa: E402
 OUT = CHECKPOINT_DIR / "time_to_accuracy.json"
 
 
-def busy_cpus() -> float:
-    """The 1-minute load average: what else was running when the timings were taken."""
-    return os.getloadavg()[0]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="sprint", help="registered model with its default recipe")
@@ -43,7 +38,7 @@ def main() -> int:
     if args.table:
         print(seeds_table(json.loads(OUT.read_text())))
         return 0
-    load_before = busy_cpus()
+    load_before = os.getloadavg()[0]  # 1-minute load average: what else was running
     started = time.perf_counter()
     data = load_mnist()
     load_seconds = time.perf_counter() - started
