@@ -8,15 +8,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
-from .checkpoint import CheckpointError, check_output_path, copy_checkpoint, load_model
-from .predict import ImageError
-from .records import json_safe
-from .runs import RunError
-from .config import PRECISIONS, ConfigError
-from .data import DatasetError, load_mnist
+from .analysis.predict import ImageError
+from .data.mnist import DatasetError, load_mnist
 from .models import UnknownModelError, count_parameters, create_model, list_models, model_info
+from .store.checkpoint import CheckpointError, check_output_path, copy_checkpoint, load_model
+from .store.records import json_safe
+from .store.runs import RunError
+from .training.config import PRECISIONS, ConfigError
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -106,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     robustness.add_argument("--limit", type=positive_int, default=2000, help="first N test images (default 2000)")
     robustness.add_argument("--json", action="store_true",
                             help="print JSON: a list of {perturbation, strength, accuracy (fraction)}")
+
+    derive = verbs.add_parser("derive", help="compute each checkpoint's test predictions and robustness once (kept on disk)")
+    derive.add_argument("--checkpoint", type=Path, nargs="*", help="these .pt files (default: every shipped checkpoint)")
+    derive.add_argument("--ship", action="store_true", help="write into checkpoints/derived/ (committed) instead of the cache")
     return parser
 
 
@@ -135,7 +140,7 @@ def positive_int(text: str) -> int:
 
 
 def read_spec(path: Path) -> dict:
-    from .spec import SpecError, layer_table
+    from .models.spec import SpecError, layer_table
 
     try:
         spec = json.loads(path.read_text())
@@ -152,7 +157,7 @@ def read_spec(path: Path) -> dict:
 
 def cmd_models(args) -> int:
     if args.spec is not None:
-        from .spec import layer_table, model_name
+        from .models.spec import layer_table, model_name
 
         spec = read_spec(args.spec)
         rows = layer_table(spec)
@@ -183,14 +188,14 @@ def cmd_train(args) -> int:
     import signal
     import threading
 
-    from .callbacks import ProgressPrinter
-    from .recipes import default_config
-    from .runs import train_run
+    from .store.runs import train_run
+    from .training.callbacks import ProgressPrinter
+    from .training.recipes import default_config
 
     settings = dict(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr, limit=args.limit,
                     eval_limit=args.limit, precision=args.precision)
     if args.spec is not None:
-        from .recipes import spec_config
+        from .training.recipes import spec_config
         config = spec_config(read_spec(args.spec), args.recipe or "seed004", **settings)
     else:
         config = default_config(args.model, args.recipe, **settings)
@@ -227,7 +232,7 @@ def run_row(run) -> dict:
 
 
 def cmd_runs(args) -> int:
-    from .runs import list_runs, runs_dir
+    from .store.runs import list_runs, runs_dir
 
     rows = [run_row(run) for run in list_runs()]
     if args.json:
@@ -245,7 +250,7 @@ def cmd_runs(args) -> int:
 
 
 def cmd_promote(args) -> int:
-    from .runs import promote
+    from .store.runs import promote
 
     record = promote(args.name, args.stem)
     print(f"promoted run {args.name} to {record.weights_path} (test accuracy {record.verified_test_acc:.2f}% "
@@ -254,7 +259,7 @@ def cmd_promote(args) -> int:
 
 
 def cmd_unpromote(args) -> int:
-    from .runs import unpromote
+    from .store.runs import unpromote
 
     unpromote(args.stem)
     print(f"removed the promoted checkpoint {args.stem}", file=sys.stderr)
@@ -262,7 +267,7 @@ def cmd_unpromote(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    from .runs import delete_run
+    from .store.runs import delete_run
 
     delete_run(args.name)
     print(f"deleted run {args.name}", file=sys.stderr)
@@ -270,14 +275,14 @@ def cmd_delete(args) -> int:
 
 
 def cmd_stop(args) -> int:
-    from .runs import stop_run
+    from .store.runs import stop_run
 
     print(stop_run(args.name), file=sys.stderr)
     return 0
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import evaluate
+    from .analysis.evaluate import evaluate
 
     model, checkpoint = load_model(args.checkpoint)
     data = load_mnist()
@@ -296,8 +301,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from .predict import predict_file
-    from .pretrained import shipped_models
+    from .analysis.predict import predict_file
+    from .store.shipped import shipped_models
 
     model, checkpoint = load_model(args.checkpoint)
     result = predict_file(model, args.image, shipped_models())
@@ -313,10 +318,10 @@ def cmd_predict(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from .explain import explain
-    from .predict import read_image, reading
-    from .preprocess import preprocess
-    from .pretrained import shipped_models
+    from .analysis.explain import explain
+    from .analysis.predict import read_image, reading
+    from .data.preprocess import preprocess
+    from .store.shipped import shipped_models
 
     model, checkpoint = load_model(args.checkpoint)
     prepared = preprocess(read_image(args.image))
@@ -339,8 +344,8 @@ def ascii_map(values: list[list[float]]) -> str:
 
 
 def cmd_pretrain(args) -> int:
-    from .callbacks import ProgressPrinter
-    from .pretrained import CHECKPOINT_DIR, publish
+    from .store.shipped import CHECKPOINT_DIR, publish
+    from .training.callbacks import ProgressPrinter
 
     out = args.out or CHECKPOINT_DIR
     names = args.models or list_models()
@@ -361,7 +366,7 @@ def cmd_pretrain(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import format_report, run_bench
+    from .perf.bench import format_report, run_bench
 
     result = run_bench(batches=args.batches, threads=args.threads)
     if args.json:
@@ -372,8 +377,8 @@ def cmd_bench(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .pretrained import CHECKPOINT_DIR, list_checkpoints
-    from .report import reproduction_table, update_readme
+    from .reports.tables import reproduction_table, update_readme
+    from .store.shipped import CHECKPOINT_DIR, list_checkpoints
 
     if args.html is not None or args.checkpoint is not None:
         return cmd_html_report(args)
@@ -388,8 +393,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_html_report(args) -> int:
-    from .evaluate import evaluate
-    from .html_report import html_report
+    from .analysis.evaluate import evaluate
+    from .reports.html import html_report
 
     if args.html is None or args.checkpoint is None:
         raise ConfigError("report: --checkpoint and --html go together (e.g. --checkpoint checkpoints/seed004.pt --html out.html)")
@@ -404,7 +409,7 @@ def cmd_html_report(args) -> int:
 
 def record_of_checkpoint(path: Path, checkpoint):
     """The record beside a checkpoint (<stem>.json), or one built from the checkpoint itself."""
-    from .records import RecordError, read_record, summarize
+    from .store.records import RecordError, read_record, summarize
 
     try:
         record = read_record(path.with_suffix(".json"))
@@ -418,7 +423,7 @@ def record_of_checkpoint(path: Path, checkpoint):
 
 
 def cmd_robustness(args) -> int:
-    from .robustness import cached_probe
+    from .store.derived import cached_probe
 
     model, _ = load_model(args.checkpoint)
     rows = cached_probe(args.checkpoint, load_mnist().test, args.limit, model)
@@ -431,7 +436,23 @@ def cmd_robustness(args) -> int:
     return 0
 
 
-VERBS = {"models": cmd_models, "train": cmd_train, "runs": cmd_runs, "promote": cmd_promote,
+def cmd_derive(args) -> int:
+    from .store.derived import cached_probe, test_log_probs
+    from .store.shipped import list_checkpoints
+
+    paths = args.checkpoint or [Path(record.weights_path) for record in list_checkpoints()[0]]
+    test = load_mnist().test
+    for path in paths:
+        started = time.perf_counter()
+        model, _ = load_model(path)
+        log_probs = test_log_probs(path, test, model, ship=args.ship)
+        rows = cached_probe(path, test, model=model, ship=args.ship)
+        accuracy = (log_probs.argmax(1) == test.labels).float().mean().item()
+        print(f"{path.stem}: test {100 * accuracy:.2f}%, {len(rows)} robustness points ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+VERBS = {"derive": cmd_derive, "models": cmd_models, "train": cmd_train, "runs": cmd_runs, "promote": cmd_promote,
          "unpromote": cmd_unpromote, "delete": cmd_delete, "stop": cmd_stop, "evaluate": cmd_evaluate,
          "predict": cmd_predict, "explain": cmd_explain, "pretrain": cmd_pretrain,
          "report": cmd_report, "bench": cmd_bench, "robustness": cmd_robustness}

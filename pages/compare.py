@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 import app_ui as ui
-from mnist_core.changes import what_changed
-from mnist_core.checkpoint import CheckpointError
-from mnist_core.data import DatasetError
-from mnist_core.pareto import pareto_front
+from mnist_core.analysis.changes import what_changed
+from mnist_core.analysis.pareto import pareto_front
+from mnist_core.data.mnist import DatasetError
+from mnist_core.store.checkpoint import CheckpointError
 
 DEFAULT = ["seed001_iter1", "seed001_iter2", "seed001_iter3", "seed001_iter4"]
 X_AXES = {"epoch": "epoch", "wall time": "wall time (s)", "images seen": "images seen"}

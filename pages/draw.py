@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 import app_ui as ui
-from mnist_core.predict import classify_with_models
-from mnist_core.uncertainty import judge
+from mnist_core.analysis.predict import classify_with_models
+from mnist_core.analysis.uncertainty import judge
 
 # Tests, the Evaluate page's "Open in Draw" and anyone scripting the page may put an RGBA array
 # here instead of drawing.

@@ -5,11 +5,11 @@ import streamlit as st
 import torch
 
 import app_ui as ui
-from mnist_core.checkpoint import CheckpointError
-from mnist_core.data import MNIST_MEAN, MNIST_STD, DatasetError
-from mnist_core.evaluate import cell_digits
-from mnist_core.html_report import html_report
-from mnist_core.records import metrics_csv
+from mnist_core.analysis.evaluate import cell_digits
+from mnist_core.data.mnist import MNIST_MEAN, MNIST_STD, DatasetError
+from mnist_core.reports.html import html_report
+from mnist_core.store.checkpoint import CheckpointError
+from mnist_core.store.records import metrics_csv
 
 PAGE_SIZE = 48
 DRAW_PAGE = "pages/draw.py"

@@ -19,13 +19,13 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from mnist_core import nondigits  # noqa: E402
-from mnist_core.checkpoint import load_model  # noqa: E402
-from mnist_core.data import load_mnist, test_images_uint8  # noqa: E402
-from mnist_core.preprocess import preprocess  # noqa: E402
-from mnist_core.pretrained import CHECKPOINT_DIR, list_checkpoints  # noqa: E402
-from mnist_core.records import write_json  # noqa: E402
-from mnist_core.uncertainty import RULE, batch_features, flagged  # noqa: E402
+from mnist_core.analysis.uncertainty import RULE, batch_features, flagged  # noqa: E402
+from mnist_core.data import nondigits  # noqa: E402
+from mnist_core.data.mnist import load_mnist, test_images_uint8  # noqa: E402
+from mnist_core.data.preprocess import preprocess  # noqa: E402
+from mnist_core.store.checkpoint import load_model  # noqa: E402
+from mnist_core.store.records import write_json  # noqa: E402
+from mnist_core.store.shipped import CHECKPOINT_DIR, list_checkpoints  # noqa: E402
 
 
 def percentiles(values: np.ndarray) -> dict:

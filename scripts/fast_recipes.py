@@ -20,15 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_core.callbacks import ProgressPrinter  # noqa: E402
-from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.epoch_timing import epoch_seconds, first_epoch_reaching  # noqa: E402
+from mnist_core.data.mnist import load_mnist  # noqa: E402
 from mnist_core.models import model_info  # noqa: E402
-from mnist_core.pretrained import CHECKPOINT_DIR, train_set_accuracy  # noqa: E402
-from mnist_core.recipes import FAST_RECIPES, default_config  # noqa: E402
-from mnist_core.records import read_record, write_json  # noqa: E402
-from mnist_core.seeds import machine  # noqa: E402
-from mnist_core.train import fit  # noqa: E402
+from mnist_core.perf.epoch_timing import epoch_seconds, first_epoch_reaching  # noqa: E402
+from mnist_core.perf.seeds import machine  # noqa: E402
+from mnist_core.store.records import read_record, write_json  # noqa: E402
+from mnist_core.store.shipped import CHECKPOINT_DIR, train_set_accuracy  # noqa: E402
+from mnist_core.training.callbacks import ProgressPrinter  # noqa: E402
+from mnist_core.training.loop import fit  # noqa: E402
+from mnist_core.training.recipes import FAST_RECIPES, default_config  # noqa: E402
 
 RUNS = Path("runs") / "fast_recipes"
 OUT = CHECKPOINT_DIR / "fast_recipes.json"

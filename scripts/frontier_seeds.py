@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_core.callbacks import ProgressPrinter  # noqa: E402
-from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.pretrained import CHECKPOINT_DIR  # noqa: E402
-from mnist_core.records import write_json  # noqa: E402
-from mnist_core.seeds import seeds_table, train_seeds  # noqa: E402
+from mnist_core.data.mnist import load_mnist  # noqa: E402
+from mnist_core.perf.seeds import seeds_table, train_seeds  # noqa: E402
+from mnist_core.store.records import write_json  # noqa: E402
+from mnist_core.store.shipped import CHECKPOINT_DIR  # noqa: E402
+from mnist_core.training.callbacks import ProgressPrinter  # noqa: E402
 
 
 def main() -> int:

@@ -14,10 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+from browser import CHROMIUM, CHROMIUM_ARGS, stop_button, streamlit_server, stroke  # noqa: E402
 from PIL import Image, ImageChops  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
-
-from browser import CHROMIUM, CHROMIUM_ARGS, stop_button, streamlit_server, stroke  # noqa: E402
 
 DOCS = ROOT / "docs"
 
@@ -44,9 +43,9 @@ def nav(page, title: str, wait_text: str) -> None:
 def train_shots(page, runs_folder: str) -> None:
     """Train: an older finished run in the table, then a new run just after Start (the 1280x900
     fold), and the same run a few epochs later (whole page)."""
-    from mnist_core.data import load_mnist
-    from mnist_core.recipes import default_config
-    from mnist_core.runs import train_run
+    from mnist_core.data.mnist import load_mnist
+    from mnist_core.store.runs import train_run
+    from mnist_core.training.recipes import default_config
 
     train_run(default_config("seed001_iter2", epochs=2, limit=5000), runs_folder, name="seed001_iter2-earlier",
               data=load_mnist())

@@ -15,7 +15,7 @@ if "MNIST_DATA" not in os.environ and (ROOT.parent / "shared" / "data" / "MNIST"
 
 torch.set_num_threads(2)
 
-from mnist_core.data import MNIST, Split, load_mnist  # noqa: E402
+from mnist_core.data.mnist import MNIST, Split, load_mnist  # noqa: E402
 
 
 @pytest.fixture(scope="session")

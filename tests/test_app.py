@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_core import data as mnist_data
+from mnist_core.data import mnist as mnist_data
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,7 +87,7 @@ def test_evaluate_pages_through_every_mistake(tmp_path, monkeypatch):
 def test_train_page_runs_a_tiny_run_to_the_end(tmp_path, monkeypatch):
     import time
 
-    from mnist_core import runs
+    from mnist_core.store import runs
 
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     app = page("train").run()
@@ -115,8 +115,8 @@ def test_train_page_runs_a_tiny_run_to_the_end(tmp_path, monkeypatch):
 def test_train_form_mirrors_the_running_run_and_start_is_disabled(tmp_path, monkeypatch, tiny_data):
     import time
 
-    from mnist_core import runs
-    from mnist_core.recipes import default_config
+    from mnist_core.store import runs
+    from mnist_core.training.recipes import default_config
 
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     config = default_config("seed001_iter3", epochs=40, batch_size=8, limit=256, eval_limit=100, lr=0.02, seed=7)
@@ -200,8 +200,8 @@ def test_compare_page_default_view_shows_write_up_001_and_what_changed():
 
 
 def test_compare_and_evaluate_offer_a_run_trained_from_the_cli(tmp_path, monkeypatch, tiny_data):
-    from mnist_core import runs
-    from mnist_core.recipes import default_config
+    from mnist_core.store import runs
+    from mnist_core.training.recipes import default_config
 
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     runs.train_run(default_config("seed004", epochs=1, limit=256, eval_limit=200), tmp_path, name="cli-run",
@@ -219,8 +219,8 @@ def test_compare_and_evaluate_offer_a_run_trained_from_the_cli(tmp_path, monkeyp
 def test_reproduce_a_write_up_queues_its_iterations_and_can_be_cancelled(tmp_path, monkeypatch):
     import time
 
-    from mnist_core import runs
     from mnist_core.models import list_models, model_info
+    from mnist_core.store import runs
 
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)  # through the router
@@ -250,7 +250,7 @@ def test_reproduce_a_write_up_queues_its_iterations_and_can_be_cancelled(tmp_pat
 def test_reproduce_with_fast_recipes_queues_each_architectures_fast_variant(tmp_path, monkeypatch):
     import time
 
-    from mnist_core import runs
+    from mnist_core.store import runs
 
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)

@@ -1,7 +1,7 @@
 """Augmentation: pure, per-sample, identity at zero strength, order (and so labels) kept."""
 import torch
 
-from mnist_core.augment import affine_matrices, apply_affine, augment_batch
+from mnist_core.data.augment import affine_matrices, apply_affine, augment_batch
 
 
 def test_zero_strength_is_identity(tiny):

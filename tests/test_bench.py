@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from mnist_core.bench import format_report, run_bench
+from mnist_core.perf.bench import format_report, run_bench
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_format_report_shows_both_figures(result):
 
 
 def test_missing_data_raises_dataset_error(tmp_path, monkeypatch):
-    from mnist_core.data import DatasetError
+    from mnist_core.data.mnist import DatasetError
 
     monkeypatch.setenv("MNIST_DATA", str(tmp_path))
     with pytest.raises(DatasetError, match="MNIST"):

@@ -6,7 +6,6 @@ import statistics
 import time
 
 import pytest
-
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server, stroke
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -6,7 +6,6 @@ off and reruns, so the same URL goes through the router (checked to fail without
 import shutil
 
 import pytest
-
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")

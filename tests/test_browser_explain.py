@@ -7,9 +7,8 @@ import time
 
 import numpy as np
 import pytest
+from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server, stroke
 from PIL import Image
-
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, stroke, streamlit_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")

@@ -4,7 +4,6 @@ import shutil
 import time
 
 import pytest
-
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -55,7 +54,7 @@ def add_block(page, block: str, **fields) -> None:
 
 
 def wait_for_runs(runs_folder, count: int, timeout: float = 240):
-    from mnist_core import runs
+    from mnist_core.store import runs
 
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -110,7 +109,7 @@ def test_build_a_three_layer_network_train_it_and_find_it_on_compare(app, runs_f
 
 
 def test_queue_two_runs_and_see_them_finish_in_order(app, runs_folder):
-    from mnist_core import runs
+    from mnist_core.store import runs
 
     url, browser = app
     before = {run.name for run in runs.list_runs(runs_folder)}

@@ -5,7 +5,6 @@ import shutil
 import time
 
 import pytest
-
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, stop_button, streamlit_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian c
 @pytest.fixture(scope="module")
 def checkpoints_folder(tmp_path_factory):
     """A scratch checkpoints/ (two shipped models) so promotion never touches the repository's."""
-    from mnist_core.pretrained import CHECKPOINT_DIR
+    from mnist_core.store.shipped import CHECKPOINT_DIR
 
     folder = tmp_path_factory.mktemp("checkpoints")
     for name in ("seed001_iter2", "frontier"):
@@ -47,7 +46,7 @@ def open_train_page(page) -> None:
 
 def start_small_run(page, url: str, runs_folder) -> str:
     """Start a 30-epoch run on 3,000 images; returns its name once its folder says running."""
-    from mnist_core import runs
+    from mnist_core.store import runs
 
     before = {run.name for run in runs.list_runs(runs_folder)}
     page.goto(url)  # like a user: the app's root, then the sidebar (see open_train_page)
@@ -90,7 +89,7 @@ def test_start_watch_charts_update_then_stop(app, runs_folder):
     page.screenshot(path=str(ARTIFACTS / "train_running.png"), full_page=True)
     stop_button(page).click()
     page.get_by_text("Status: stopped").wait_for(timeout=90000)
-    from mnist_core import runs
+    from mnist_core.store import runs
     (run,) = runs.list_runs(runs_folder)
     assert run.status == "stopped"
     metrics = run.epochs()
@@ -132,7 +131,7 @@ def table_text(page, name: str, timeout: float = 30) -> None:
 
 def click_table_row(page, runs_folder, name: str) -> None:
     """Click the row of `name` in the runs table (rows are ~35 px under a ~35 px header)."""
-    from mnist_core import runs
+    from mnist_core.store import runs
 
     names = [run.name for run in runs.list_runs(runs_folder)]
     grid = page.locator("[data-testid='stDataFrame']").last
@@ -143,9 +142,9 @@ def click_table_row(page, runs_folder, name: str) -> None:
 
 
 def test_open_an_older_run_promote_with_confirmation_then_unpromote(app, runs_folder, checkpoints_folder, mnist):
-    from mnist_core import runs
-    from mnist_core.data import MNIST
-    from mnist_core.recipes import default_config
+    from mnist_core.data.mnist import MNIST
+    from mnist_core.store import runs
+    from mnist_core.training.recipes import default_config
 
     small = MNIST(train=mnist.train.head(512), validation=mnist.validation.head(500),
                   test=mnist.test.head(500), root=mnist.root)

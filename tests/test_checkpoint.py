@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from mnist_core.checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
 from mnist_core.models import create_model
+from mnist_core.store.checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
 
 
 def test_round_trip_keeps_weights_and_metadata(tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_core import data as mnist_data
+from mnist_core.data import mnist as mnist_data
 from mnist_core.models import list_models
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +92,7 @@ def test_ctrl_c_stops_between_batches_and_saves_the_partial_run(tmp_path):
     rest = process.communicate(timeout=60)[1]
     assert process.returncode == 0, rest
     assert "stopped: interrupted (Ctrl-C)" in rest and checkpoint.exists()
-    from mnist_core.checkpoint import load_checkpoint
+    from mnist_core.store.checkpoint import load_checkpoint
     history = load_checkpoint(checkpoint).history
     assert 1 <= len(history) < 50
 
@@ -106,7 +106,7 @@ def test_a_cli_run_is_recorded_in_the_runs_store_and_listed(runs_folder):
     assert row["model"] == "seed004" and row["status"] == "finished" and row["epochs"] == 1
     assert 0.0 <= row["final_test_acc"] <= 100.0
     assert f"run {row['name']}: finished" in trained.stderr
-    from mnist_core import runs
+    from mnist_core.store import runs
     assert runs.get_run(row["name"], runs_folder).has_weights
 
     promoted = cli("promote", row["name"], "--as", "cli-promoted")
@@ -185,7 +185,7 @@ def test_recipe_fast_trains_the_architectures_fast_variant(tmp_path, monkeypatch
     trained = cli("train", "--model", "seed001_iter3", "--recipe", "fast", "--epochs", "1", "--limit", "2048")
     assert trained.returncode == 0, trained.stderr
     (row,) = json.loads(cli("runs", "--json").stdout)
-    from mnist_core import runs
+    from mnist_core.store import runs
     config = runs.get_run(row["name"], tmp_path).config
     assert (config["recipe"], config["precision"], config["scheduler"]) == ("seed001_iter3_fast", "bf16", "onecycle")
     refused = cli("train", "--model", "sprint", "--recipe", "fast", "--epochs", "1", "--limit", "64")

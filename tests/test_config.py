@@ -1,9 +1,9 @@
 """TrainConfig rejects invalid values naming the field; recipes are valid configs."""
 import pytest
 
-from mnist_core.config import ConfigError, TrainConfig
 from mnist_core.models import list_models, model_info
-from mnist_core.recipes import default_config, get_recipe, list_recipes
+from mnist_core.training.config import ConfigError, TrainConfig
+from mnist_core.training.recipes import default_config, get_recipe, list_recipes
 
 
 @pytest.mark.parametrize("field, value", [

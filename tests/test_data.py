@@ -4,7 +4,7 @@ import shutil
 import pytest
 import torch
 
-from mnist_core.data import FILES, DatasetError, check_files, load_mnist, read_idx, validation_indices
+from mnist_core.data.mnist import FILES, DatasetError, check_files, load_mnist, read_idx, validation_indices
 
 
 def make_root(tmp_path, mnist_root, skip=None):
@@ -58,7 +58,7 @@ def test_splits_sizes_normalization_and_fixed_validation(mnist):
 
 def test_cli_reports_missing_data_without_traceback(tmp_path, monkeypatch, capsys):
     from mnist_core.cli import main
-    from mnist_core.data import load_raw
+    from mnist_core.data.mnist import load_raw
     load_raw.cache_clear()
     monkeypatch.setenv("MNIST_DATA", str(tmp_path / "nowhere"))
     code = main(["train", "--model", "seed000", "--limit", "8", "--out", str(tmp_path / "x.pt")])

@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from mnist_core.evaluate import predict_logits, report_from_logits
+from mnist_core.analysis.evaluate import predict_logits, report_from_logits
 
 
 def one_hot_logits(predictions, confidence_logit=5.0):

@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_core.changes import what_changed
-from mnist_core.checkpoint import load_model
-from mnist_core.explain import conv_layers, explain, kernels
+from mnist_core.analysis.changes import what_changed
+from mnist_core.analysis.explain import conv_layers, explain, kernels
+from mnist_core.analysis.predict import predict_array
+from mnist_core.analysis.uncertainty import judge
+from mnist_core.data.nondigits import KINDS, make
+from mnist_core.data.preprocess import preprocess
 from mnist_core.models import create_model, list_models
-from mnist_core.nondigits import KINDS, make
-from mnist_core.predict import predict_array
-from mnist_core.preprocess import preprocess
-from mnist_core.pretrained import CHECKPOINT_DIR, shipped_models
-from mnist_core.uncertainty import judge
+from mnist_core.store.checkpoint import load_model
+from mnist_core.store.shipped import CHECKPOINT_DIR, shipped_models
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -44,7 +44,7 @@ def test_gradcam_points_at_the_ink(mnist):
 
 
 def test_the_rule_flags_a_dot_and_passes_a_clean_test_digit(mnist):
-    from mnist_core.data import test_images_uint8
+    from mnist_core.data.mnist import test_images_uint8
 
     models = shipped_models(CHECKPOINT_DIR)
     model = models["frontier"]
@@ -81,7 +81,7 @@ def test_fixed_and_broken_come_from_the_logits_and_are_disjoint():
 
 
 def test_fixed_and_broken_of_two_shipped_checkpoints(mnist):
-    from mnist_core.evaluate import predict_logits
+    from mnist_core.analysis.evaluate import predict_logits
 
     old, _ = load_model(CHECKPOINT_DIR / "seed001_iter2.pt")
     new, _ = load_model(CHECKPOINT_DIR / "seed001_iter4.pt")

@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from mnist_core import runs
-from mnist_core.checkpoint import load_checkpoint
-from mnist_core.recipes import default_config
+from mnist_core.store import runs
+from mnist_core.store.checkpoint import load_checkpoint
+from mnist_core.training.recipes import default_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ["train", "--model", "seed001_iter2", "--epochs", "20", "--limit", "1500", "--batch-size", "32"]

@@ -6,16 +6,17 @@ from html.parser import HTMLParser
 import pytest
 import torch
 
-from mnist_core import runs
-from mnist_core.config import ConfigError
-from mnist_core.evaluate import evaluate
-from mnist_core.html_report import html_report
+from mnist_core.analysis.evaluate import evaluate
+from mnist_core.analysis.robustness import PERTURBATIONS, probe
 from mnist_core.models import count_parameters, create_model, list_models
-from mnist_core.pretrained import CHECKPOINT_DIR
-from mnist_core.recipes import default_config, spec_config
-from mnist_core.records import read_record
-from mnist_core.robustness import PERTURBATIONS, cached_probe, probe
-from mnist_core.spec import SpecError, build, layer_table, parameter_count, spec_from_model
+from mnist_core.models.spec import SpecError, build, layer_table, parameter_count, spec_from_model
+from mnist_core.reports.html import html_report
+from mnist_core.store import runs
+from mnist_core.store.derived import cached_probe
+from mnist_core.store.records import read_record
+from mnist_core.store.shipped import CHECKPOINT_DIR
+from mnist_core.training.config import ConfigError
+from mnist_core.training.recipes import default_config, spec_config
 
 THREE = {"name": "three", "layers": [{"block": "conv", "out": 8, "kernel": 3}, {"block": "relu"},
                                      {"block": "maxpool", "kernel": 2}, {"block": "conv", "out": 16, "kernel": 3},
@@ -63,7 +64,7 @@ def test_most_registered_models_are_expressible():
 
 
 def test_a_spec_run_trains_records_and_reloads(tmp_path, tiny_data):
-    from mnist_core.checkpoint import load_model
+    from mnist_core.store.checkpoint import load_model
 
     config = spec_config(THREE, "seed004", epochs=1, limit=256, eval_limit=200)
     run = runs.train_run(config, tmp_path, data=tiny_data)
@@ -96,7 +97,7 @@ def test_the_queue_trains_one_after_another_and_cancels_waiting_items(tmp_path, 
 
 
 def test_robustness_at_strength_zero_equals_evaluate_and_is_cached(tmp_path, monkeypatch, mnist):
-    from mnist_core.checkpoint import load_model
+    from mnist_core.store.checkpoint import load_model
 
     monkeypatch.setenv("MNIST_CACHE", str(tmp_path))
     model, _ = load_model(CHECKPOINT_DIR / "seed001_iter2.pt")
@@ -138,7 +139,7 @@ class Collector(HTMLParser):
 
 
 def test_the_html_report_parses_has_the_matrix_and_curve_data_and_no_external_url(mnist):
-    from mnist_core.checkpoint import load_model
+    from mnist_core.store.checkpoint import load_model
 
     record = read_record(CHECKPOINT_DIR / "seed004.json")
     model, _ = load_model(CHECKPOINT_DIR / "seed004.pt")

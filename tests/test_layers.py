@@ -1,7 +1,7 @@
 """Layer tables, memory estimates and the Pareto front."""
+from mnist_core.analysis.pareto import pareto_front
 from mnist_core.models import count_parameters, create_model, list_models
-from mnist_core.pareto import pareto_front
-from mnist_core.layers import layer_table, memory_estimate
+from mnist_core.models.layer_table import layer_table, memory_estimate
 
 
 def test_layer_table_adds_up_to_the_parameter_count():

@@ -4,7 +4,7 @@ import torch
 
 from mnist_core.models import count_parameters, create_model, list_models, model_info
 from mnist_core.models.registry import UnknownModelError
-from mnist_core.recipes import get_recipe
+from mnist_core.training.recipes import get_recipe
 
 EXACT_COUNTS = {"seed000": 24_552, "seed001_iter1": 194_884, "seed001_iter2": 10_790,
                 "seed001_iter3": 10_970, "seed001_iter4": 7_904, "seed002": 19_578}
@@ -51,7 +51,7 @@ def test_our_models_meet_the_issue_14_parameter_goals():
 
 
 def test_every_write_up_architecture_has_a_fast_variant():
-    from mnist_core.recipes import default_config, fast_recipe_name
+    from mnist_core.training.recipes import default_config, fast_recipe_name
 
     for name in list_models():
         if model_info(name).source == "own":

@@ -1,9 +1,9 @@
 """Issue 14's measuring tools, on tiny data: side-by-side epoch timing, time to a target."""
 import pytest
 
-from mnist_core.epoch_timing import epoch_seconds, first_epoch_reaching
-from mnist_core.recipes import default_config
-from mnist_core.seeds import seeds_table, time_to_target
+from mnist_core.perf.epoch_timing import epoch_seconds, first_epoch_reaching
+from mnist_core.perf.seeds import seeds_table, time_to_target
+from mnist_core.training.recipes import default_config
 
 HISTORY = [{"epoch": 1, "partial": False, "test_acc": 98.0, "seconds": 5.0},
            {"epoch": 2, "partial": False, "test_acc": 99.45, "seconds": 6.0},

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from mnist_core.preprocess import preprocess
+from mnist_core.data.preprocess import preprocess
 
 
 @pytest.fixture(scope="module")
 def digits():
-    from mnist_core.data import test_images_uint8
+    from mnist_core.data.mnist import test_images_uint8
     return test_images_uint8().numpy()[:300]
 
 

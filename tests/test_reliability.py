@@ -14,14 +14,14 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from mnist_core import runs
-from mnist_core.checkpoint import FORMAT, CheckpointError, load_checkpoint, save_checkpoint
-from mnist_core.config import ConfigError
-from mnist_core.data import DatasetError, load_mnist
+from mnist_core.analysis.predict import ImageError, read_image
+from mnist_core.data.mnist import DatasetError, load_mnist
 from mnist_core.models import create_model
-from mnist_core.predict import ImageError, read_image
-from mnist_core.recipes import default_config
-from mnist_core.train import lr_schedule
+from mnist_core.store import runs
+from mnist_core.store.checkpoint import FORMAT, CheckpointError, load_checkpoint, save_checkpoint
+from mnist_core.training.config import ConfigError
+from mnist_core.training.loop import lr_schedule
+from mnist_core.training.recipes import default_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "checkpoints"
@@ -126,7 +126,7 @@ def test_a_refused_checkpoint_is_a_plain_note_in_the_app(tmp_path, monkeypatch):
 def canvas_of_test_digit(index: int):
     import numpy as np
 
-    from mnist_core.data import test_images_uint8
+    from mnist_core.data.mnist import test_images_uint8
     digit = test_images_uint8()[index].numpy()
     rgba = np.zeros((280, 280, 4), np.uint8)
     rgba[..., :3] = np.kron(digit, np.ones((10, 10), np.uint8))[..., None]
@@ -135,7 +135,7 @@ def canvas_of_test_digit(index: int):
 
 
 def test_malformed_checkpoint_records_are_skipped_with_a_note(tmp_path):
-    from mnist_core.pretrained import list_checkpoints
+    from mnist_core.store.shipped import list_checkpoints
 
     record = json.loads((SHIPPED / "seed004.json").read_text())
     for name, broken in {"text-acc": {**record, "summary": {**record["summary"], "final_test_acc": "high"}},
@@ -369,7 +369,7 @@ def test_unreadable_runs_are_listed_as_damaged_and_skipped(tmp_path, monkeypatch
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from mnist_core.config import TrainConfig  # noqa: E402
+from mnist_core.training.config import TrainConfig  # noqa: E402
 
 NUMBERS = st.one_of(st.integers(-10, 10**6), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
                     st.none(), st.text(max_size=5))
@@ -414,7 +414,7 @@ def canvases():
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(canvases())
 def test_random_canvases_are_classified_or_said_empty(canvas):
-    from mnist_core.predict import classify_with_models
+    from mnist_core.analysis.predict import classify_with_models
 
     model = create_model("frontier").eval()
     prepared, rows = classify_with_models({"frontier": model}, canvas)

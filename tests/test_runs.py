@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mnist_core import runs
-from mnist_core.checkpoint import load_checkpoint
-from mnist_core.pretrained import CHECKPOINT_DIR, list_checkpoints
-from mnist_core.recipes import default_config
+from mnist_core.store import runs
+from mnist_core.store.checkpoint import load_checkpoint
+from mnist_core.store.shipped import CHECKPOINT_DIR, list_checkpoints
+from mnist_core.training.recipes import default_config
 
 
 def wait_until_done(timeout=60):
@@ -181,7 +181,7 @@ def test_a_stop_request_reaches_a_run_in_another_process(tmp_path):
 
 
 def test_start_run_train_run_and_the_queue_refuse_an_untrainable_schedule(tmp_path, tiny_data):
-    from mnist_core.config import ConfigError
+    from mnist_core.training.config import ConfigError
 
     config = default_config("seed001_iter3", "fast", epochs=1)  # 256 images, batch 256: one batch
     queued_before = len(runs.queued())

@@ -3,12 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from mnist_core.checkpoint import load_model
-from mnist_core.evaluate import evaluate
+from mnist_core.analysis.evaluate import evaluate
 from mnist_core.models import count_parameters, list_models, model_info
-from mnist_core.pretrained import CHECKPOINT_DIR, list_checkpoints
-from mnist_core.records import read_record
-from mnist_core.report import END, START, reproduction_table
+from mnist_core.reports.tables import END, START, reproduction_table
+from mnist_core.store.checkpoint import load_model
+from mnist_core.store.records import read_record
+from mnist_core.store.shipped import CHECKPOINT_DIR, list_checkpoints
 
 README = CHECKPOINT_DIR.parent / "README.md"
 

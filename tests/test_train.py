@@ -3,9 +3,9 @@ import threading
 
 import torch
 
-from mnist_core.callbacks import Callback, Recorder, StopOnEvent
-from mnist_core.recipes import default_config
-from mnist_core.train import fit
+from mnist_core.training.callbacks import Callback, Recorder, StopOnEvent
+from mnist_core.training.loop import fit
+from mnist_core.training.recipes import default_config
 
 
 def tiny_config(**changes):
@@ -89,7 +89,8 @@ def test_schedulers_change_the_learning_rate(tiny):
 
 def test_onecycle_on_too_few_batches_is_a_clear_error(tiny):
     import pytest
-    from mnist_core.config import ConfigError
+
+    from mnist_core.training.config import ConfigError
     with pytest.raises(ConfigError, match="pct_start"):
         fit(tiny_config(epochs=1, scheduler="onecycle"), tiny)  # 2 batches in all
 

@@ -1,12 +1,23 @@
-"""Model registry; importing this package registers every architecture module in it."""
+"""The models wing: the registry, one module per write-up (and our own), shared layers, networks
+built from JSON specs, and layer tables. Importing this package registers every architecture module
+in it; the modules named in NOT_ARCHITECTURES are helpers, not architectures."""
 import importlib
 import pkgutil
 
-from .registry import (ModelInfo, UnknownModelError, count_parameters, create_model, list_models,
-                       model_info, register_model)
+from .registry import (
+    ModelInfo,
+    UnknownModelError,
+    count_parameters,
+    create_model,
+    list_models,
+    model_info,
+    register_model,
+)
+
+NOT_ARCHITECTURES = ("registry", "layers", "spec", "layer_table")
 
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in ("registry", "layers"):
+    if _module.name not in NOT_ARCHITECTURES:
         importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["ModelInfo", "UnknownModelError", "count_parameters", "create_model", "list_models",

@@ -1,0 +1,134 @@
+"""Cached loaders: trained models, the dataset and each checkpoint's derived results.
+
+Everything cached here reads only its arguments (a weights file's path, mtime and size), so a
+changed file is a new cache entry. ML logic stays in mnist_core.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from mnist_core.analysis.evaluate import report_from_logits
+from mnist_core.data.mnist import load_mnist, test_images_uint8
+from mnist_core.store.checkpoint import CheckpointError, load_model
+from mnist_core.store.derived import cached_probe, test_log_probs
+from mnist_core.store.records import Record
+from mnist_core.store.runs import start_run, trained_models
+
+
+def checkpoint_records(include_runs: bool = False) -> dict[str, Record]:
+    """key -> Record of every loadable-looking trained model: shipped and promoted checkpoints
+    (best final test accuracy first), then, with include_runs, finished or stopped runs (newest
+    first). Files that cannot be read are skipped and shown as a note on the page."""
+    records, problems = trained_models(include_runs=include_runs)
+    show_problems(problems)
+    checkpoints = sorted((r for r in records if r.kind != "run"), key=lambda r: -r.summary.final_test_acc)
+    return {record.key: record for record in checkpoints + [r for r in records if r.kind == "run"]}
+
+
+def show_problems(problems: list[str]) -> None:
+    if problems:
+        with st.expander(f"{len(problems)} file(s) skipped", icon=":material/warning:"):
+            for problem in problems:
+                st.caption(problem)
+
+
+def record_label(records: dict[str, Record]):
+    """format_func for a chooser keyed by record key."""
+    return lambda key: records[key].label() if key in records else key
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=64)
+def cached_model(path: str, modified: float, size: int):
+    """(model, checkpoint); the file's mtime and size invalidate the cache when it changes."""
+    return load_model(path)
+
+
+def weights_key(record: Record) -> tuple[str, float, int]:
+    """(path, mtime, size) of a record's weights: the cache key of everything computed from them.
+    CheckpointError with a one-line reason for a file that disappeared since the page listed it."""
+    path = record.weights_path
+    try:
+        stat = Path(path).stat()
+    except (OSError, TypeError):
+        raise CheckpointError(f"{record.key}: its weights file is gone ({path})") from None
+    return path, stat.st_mtime, stat.st_size
+
+
+def model_from(record: Record):
+    """(model, checkpoint), or CheckpointError with a one-line reason."""
+    return cached_model(*weights_key(record))
+
+
+def loadable_models(records: dict[str, Record]) -> dict[str, object]:
+    """key -> model for every record whose weights load; the others are listed in a note."""
+    models, problems = {}, []
+    for key, record in records.items():
+        try:
+            models[key] = model_from(record)[0]
+        except CheckpointError as error:
+            problems.append(f"{error} (skipped)")
+    show_problems(problems)
+    return models
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def cached_mnist():
+    return load_mnist()
+
+
+@st.cache_resource(show_spinner=False)
+def cached_test_images() -> np.ndarray:
+    return test_images_uint8().numpy()
+
+
+def test_labels(indices: list[int]) -> list[int]:
+    return cached_mnist().test.labels[list(indices)].tolist()
+
+
+@st.cache_data(show_spinner="Evaluating on the 10,000 test images (once per checkpoint; kept on disk)…",
+               max_entries=32)
+def cached_evaluation(path: str, modified: float, size: int) -> dict:
+    return report_from_logits(cached_logits(path, modified, size), cached_mnist().test.labels).to_dict()
+
+
+def evaluation_of(record: Record) -> dict:
+    """The test-set report of a record's weights; CheckpointError when they cannot be loaded."""
+    return cached_evaluation(*weights_key(record))
+
+
+@st.cache_data(show_spinner="Computing test-set predictions (once per checkpoint; kept on disk)…", max_entries=32)
+def cached_logits(path: str, modified: float, size: int):
+    """Test-set log-probabilities: from checkpoints/derived/ or the disk cache, else computed
+    (loading the weights, which raises CheckpointError for a bad file)."""
+    return test_log_probs(path, cached_mnist().test)
+
+
+def logits_of(record: Record):
+    """(10000, 10) test-set log-probabilities of a record's weights (they serve every metric that
+    logits do); CheckpointError when they cannot be loaded."""
+    return cached_logits(*weights_key(record))
+
+
+@st.cache_data(show_spinner="Probing robustness (once per checkpoint; kept on disk)…", max_entries=64)
+def cached_robustness(path: str, modified: float, size: int) -> list[dict]:
+    return cached_probe(path, cached_mnist().test)
+
+
+def robustness_of(record: Record) -> list[dict]:
+    """[{perturbation, strength, accuracy}] on the first 2,000 test images; CheckpointError if the
+    weights cannot be loaded."""
+    return cached_robustness(*weights_key(record))
+
+
+def queue_runs(configs, batch: str):
+    """Queue configurations to train one after another on the cached dataset."""
+    from mnist_core.store.runs import enqueue
+    return enqueue(configs, batch, data=cached_mnist())
+
+
+def start_training(config):
+    """Start a background run on the cached dataset (RunBusyError if one is training)."""
+    return start_run(config, data=cached_mnist())

@@ -1,0 +1,31 @@
+"""The augmentation preview: 16 training digits as the form's recipe transforms them.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from mnist_core.data.augment import preview
+from mnist_core.data.mnist import DatasetError
+from mnist_core.training.config import TrainConfig
+
+from . import loaders, pictures
+
+
+def augmentation_preview(config: TrainConfig | None) -> None:
+    with st.expander("Augmentation preview: 16 training digits as this recipe transforms them"):
+        if config is None:
+            st.caption("Fix the settings above first.")
+            return
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        if right.button("New sample", icon=":material/casino:", key="new_sample"):
+            st.session_state.preview_seed = st.session_state.get("preview_seed", 0) + 1
+        try:
+            originals, augmented = preview(loaders.cached_mnist().train.images, config, st.session_state.get("preview_seed", 0))
+        except DatasetError as error:
+            st.error(str(error))
+            return
+        left.caption(f"Rotation ±{config.rotation:g}°, shift ±{100 * config.translate:g}%, zoom ±{100 * config.scale:g}%, "
+                     f"centre crop to {config.center_crop_size} px with probability {config.center_crop_prob:g} "
+                     f"(a new random draw for every image in every batch).")
+        st.image(pictures.tile(pictures.to_unit(originals), columns=16, factor=3), caption="The training digits")
+        st.image(pictures.tile(pictures.to_unit(augmented), columns=16, factor=3), caption="As the recipe augments them")

@@ -1,0 +1,35 @@
+"""Layer tables and memory estimates of registered models (for the Train and Compare pages)."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from . import count_parameters, create_model
+
+
+def layer_table(model: nn.Module) -> list[dict]:
+    """One row per leaf layer: name, type, output shape (batch of 1), parameters."""
+    rows, hooks = [], []
+    for name, module in model.named_modules():
+        if len(list(module.children())) == 0:
+            def hook(module, inputs, output, name=name):
+                rows.append({"layer": name, "type": type(module).__name__,
+                             "output": tuple(output.shape[1:]), "params": sum(p.numel() for p in module.parameters())})
+            hooks.append(module.register_forward_hook(hook))
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 1, 28, 28))
+    model.train(was_training)
+    for handle in hooks:
+        handle.remove()
+    return rows
+
+
+def memory_estimate(name: str) -> dict:
+    """Bytes of float32 weights, and of activations for one image (forward pass)."""
+    model = create_model(name)
+    rows = layer_table(model)
+    activations = sum(int(torch.tensor(row["output"]).prod()) for row in rows) * 4
+    return {"params": count_parameters(model), "weights_bytes": count_parameters(model) * 4,
+            "activations_bytes_per_image": activations}

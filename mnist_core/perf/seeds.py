@@ -1,0 +1,83 @@
+"""A registered model's recipe trained over several seeds: the figures the Performance section
+reports (final / best test accuracy per seed, and the wall time until the test accuracy first
+reaches a target at an epoch end).
+
+The first seed's model is shipped (checkpoints/<model>.pt/.json); the other seeds' weights go to
+a scratch folder. Choices are never made here: this is the one test-set reading of a candidate
+that was chosen on the validation split.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from ..data.mnist import MNIST
+from ..store.shipped import publish
+from .epoch_timing import first_epoch_reaching
+
+
+def time_to_target(history: list[dict], target: float) -> tuple[int | None, float | None]:
+    """(epoch, cumulative wall seconds incl. each epoch's evaluation) when the test accuracy at an
+    epoch end first reaches `target`; (None, None) when it never does."""
+    epoch = first_epoch_reaching(history, target)
+    if epoch is None:
+        return None, None
+    return epoch, sum(row["seconds"] for row in history[:epoch])
+
+
+def machine() -> dict:
+    """What the timings were taken on."""
+    return {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "torch_version": torch.__version__}
+
+
+def train_seeds(model: str, seeds: list[int], target: float, data: MNIST, ship_to: Path,
+                scratch: Path, callbacks=(), log=print) -> dict:
+    """Train `model` with its registered recipe once per seed; ship the first seed's weights to
+    `ship_to` and the others' to `scratch`. Returns the report (JSON-ready)."""
+    results = []
+    for seed in seeds:
+        first = seed == seeds[0]
+        out = ship_to if first else scratch
+        out.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        record = publish(model, out, data, callbacks=callbacks, seed=seed,
+                         file_stem=model if first else f"{model}_seed{seed}")
+        summary = record.summary
+        epoch, seconds = time_to_target(record.history, target)
+        results.append({"seed": seed, "final_test_acc": summary.final_test_acc,
+                        "final_val_acc": summary.final_val_acc,
+                        "best_test_acc": summary.best_test_acc, "best_test_epoch": summary.best_test_epoch,
+                        "epochs": summary.epochs, "wall_seconds": time.perf_counter() - started,
+                        "train_seconds": sum(row["seconds"] for row in record.history),
+                        "target_epoch": epoch, "seconds_to_target": seconds, "history": record.history})
+        log(f"seed {seed}: final test {summary.final_test_acc:.2f}%, best {summary.best_test_acc:.2f}%, "
+            f"{target}% " + (f"at epoch {epoch} after {seconds:.1f} s" if seconds is not None else "not reached"))
+    finals = [r["final_test_acc"] for r in results]
+    reached = [r["seconds_to_target"] for r in results if r["seconds_to_target"] is not None]
+    return {"model": model, "target": target, "seeds": results,
+            "mean_final_test_acc": statistics.mean(finals),
+            "median_seconds_to_target": statistics.median(reached) if reached else None,
+            "seeds_reaching_target": len(reached), "machine": machine()}
+
+
+def seeds_table(report: dict) -> str:
+    """The report as the README's markdown table."""
+    lines = [f"| seed | final test | final val | best test (epoch) | epochs | training wall time | time to {report['target']}% |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in report["seeds"]:
+        to_target = (f"{r['seconds_to_target']:.1f} s (epoch {r['target_epoch']})"
+                     if r["seconds_to_target"] is not None else "not reached")
+        val = f"{r['final_val_acc']:.2f}%" if r.get("final_val_acc") is not None else "–"
+        train = r.get("train_seconds", r["wall_seconds"])
+        lines.append(f"| {r['seed']} | {r['final_test_acc']:.2f}% | {val} | {r['best_test_acc']:.2f}% "
+                     f"({r['best_test_epoch']}) | {r['epochs']} | {train:.0f} s | {to_target} |")
+    reached, median = report["seeds_reaching_target"], report["median_seconds_to_target"]
+    to_target = f"{reached} of {len(report['seeds'])} seeds" + (f", median {median:.1f} s" if median is not None else "")
+    mean_train = statistics.mean(r.get("train_seconds", r["wall_seconds"]) for r in report["seeds"])
+    lines.append(f"| **mean** | **{report['mean_final_test_acc']:.2f}%** | | | | {mean_train:.0f} s | {to_target} |")
+    return "\n".join(lines)

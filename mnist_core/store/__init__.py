@@ -1,0 +1,4 @@
+"""The store wing: what a trained model is and where it lives. One record shape (records), the
+only code touching .pt files (checkpoint), the shipped checkpoints (shipped), runs as objects
+(runs) and results derived from weights kept on disk (derived). Imports every wing below it.
+"""
