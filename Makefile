@@ -28,7 +28,7 @@ run: $(VENV)/.installed
 	$(PY) -m streamlit run streamlit_app.py
 
 test: $(VENV)/.test-installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 bench: $(VENV)/.installed
 	$(PY) -m mnist_core bench

@@ -3,48 +3,53 @@
 routing      deep links through the router, the sidebar on phones
 loaders      cached models, dataset and per-checkpoint results (st.cache_*)
 charts       Altair charts; colours: stable model colours and the iteration order
-pictures     digits as pictures; explanation: the "Why?" view
+pictures     digits as pictures; explain_view: the "Why?" view (explanation)
 train_form, run_manager, builder, queue_panel, live_view, preview: the Train page's parts
 
-Importing the package runs the deep-link reroute first (the router and every page import it).
+`ui.name` finds `name` in whichever module defines it, once the heavy imports (warmup: torch,
+mnist_core, pandas, Altair, in one background thread) are done: the router and the Draw page's
+canvas do not wait for them. Importing the package starts them and runs the deep-link reroute
+first (the router and every page import it).
 """
-from .charts import (
-                     DIGITS,
-                     SPLIT_COLOURS,
-                     SPLIT_NAMES,
-                     batch_loss_chart,
-                     confusion_chart,
-                     curves_chart,
-                     history_frame,
-                     live_curves_chart,
-                     lr_chart,
-                     metric_scale,
-                     probabilities_heatmap,
-                     probability_chart,
-)
-from .colours import PALETTE, colour_scale, iteration_order, model_colour
-from .explanation import explanation
-from .loaders import (
-                     cached_evaluation,
-                     cached_logits,
-                     cached_mnist,
-                     cached_model,
-                     cached_robustness,
-                     cached_test_images,
-                     checkpoint_records,
-                     evaluation_of,
-                     loadable_models,
-                     logits_of,
-                     model_from,
-                     queue_runs,
-                     record_label,
-                     robustness_of,
-                     show_problems,
-                     start_training,
-                     test_labels,
-                     weights_key,
-)
-from .pictures import canvas_from_digit, heat_colours, image_grid, overlay, sample_grid_image, tile, to_unit, upscale
+from __future__ import annotations
+
+import importlib
+
+from . import warmup
 from .routing import collapse_sidebar_on_phones, send_deep_links_through_router
 
+# name -> module, for the helpers the pages reach as ui.<name>
+_WHERE = {
+    "charts": ["DIGITS", "SPLIT_COLOURS", "SPLIT_NAMES", "batch_loss_chart", "confusion_chart", "curves_chart",
+               "history_frame", "live_curves_chart", "lr_chart", "metric_scale", "probabilities_table",
+               "probability_chart"],
+    "colours": ["PALETTE", "colour_scale", "iteration_order", "model_colour"],
+    "explain_view": ["explanation"],
+    "loaders": ["cached_evaluation", "cached_logits", "cached_mnist", "cached_model", "cached_robustness",
+                "cached_test_images", "checkpoint_records", "evaluation_of", "loadable_models", "logits_of",
+                "model_from", "queue_runs", "record_label", "robustness_of", "show_problems", "start_training",
+                "test_labels", "weights_key"],
+    "pictures": ["canvas_from_digit", "heat_colours", "image_grid", "overlay", "sample_grid_image", "tile",
+                 "to_unit", "upscale"],
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'app_ui' has no attribute {name!r}")
+    warmup.wait()  # never import the heavy modules from two threads at once (see warmup)
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MODULE_OF])
+
+
+__all__ = ["collapse_sidebar_on_phones", "send_deep_links_through_router", "wait_for_imports", *_MODULE_OF]
+wait_for_imports = warmup.wait
+
+warmup.start()
 send_deep_links_through_router()

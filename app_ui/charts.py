@@ -1,6 +1,8 @@
 """Altair charts shared by the pages: probabilities, confusion, curves, live-view charts."""
 from __future__ import annotations
 
+import html
+
 import altair as alt
 import pandas as pd
 
@@ -129,18 +131,32 @@ def lr_chart(schedule: list[dict], current_step: int | None, height: int = 260) 
     return line + rule
 
 
-def probabilities_heatmap(rows: list[dict], order: list[str], height_per_row: int = 26) -> alt.Chart:
-    """Each model's ten probabilities as a row of cells (darker = more likely), models in `order`."""
-    frame = pd.DataFrame([{"model": row["model"], "digit": digit, "probability": p}
-                          for row in rows for digit, p in enumerate(row["probabilities"])])
-    base = alt.Chart(frame, height=max(120, height_per_row * len(rows))).encode(
-        x=alt.X("digit:O", axis=alt.Axis(labelAngle=0, orient="top"), title=None),
-        y=alt.Y("model:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=200)))
-    cells = base.mark_rect().encode(
-        color=alt.Color("probability:Q", scale=alt.Scale(domain=[0, 1], scheme="blues"), legend=None),
-        tooltip=["model", "digit", alt.Tooltip("probability:Q", format=".3f")])
-    text = base.mark_text(fontSize=10).encode(
-        text=alt.Text("probability:Q", format=".0%"),
-        color=alt.condition("datum.probability > 0.5", alt.value("white"), alt.value("#333")),
-        opacity=alt.condition("datum.probability >= 0.05", alt.value(1.0), alt.value(0.0)))
-    return cells + text
+def probabilities_table(rows: list[dict], order: list[str]) -> str:
+    """Each model's ten probabilities as one row of shaded cells (darker = more likely) and its
+    answer, models in `order`, as a small HTML table: drawn at once on every pen-up, where a chart
+    library would cost the browser a layout pass per rerun."""
+    by_model = {row["model"]: row for row in rows}
+    head = "".join(f"<th>{digit}</th>" for digit in DIGITS)
+    lines = []
+    for model in order:
+        row = by_model[model]
+        cells = []
+        for digit, probability in enumerate(row["probabilities"]):
+            ink = "#fff" if probability > 0.5 else "#333"
+            text = f"{100 * probability:.0f}%" if probability >= 0.05 else ""
+            cells.append(f'<td style="background:rgba(33,102,172,{probability:.3f});color:{ink}" '
+                         f'title="{model}: {digit} at {100 * probability:.1f}%">{text}</td>')
+        lines.append(f'<tr><th class="model">{html.escape(model)}</th>{"".join(cells)}'
+                     f'<td class="answer">{row["prediction"]} · {100 * row["confidence"]:.0f}%</td></tr>')
+    return (f'<table class="probabilities" data-testid="probabilities-table">'
+            f'<thead><tr><th></th>{head}<th>answer</th></tr></thead><tbody>{"".join(lines)}</tbody></table>'
+            + PROBABILITIES_STYLE)
+
+
+PROBABILITIES_STYLE = """<style>
+table.probabilities { border-collapse: collapse; font-size: 0.8rem; width: 100%; table-layout: fixed; }
+table.probabilities th, table.probabilities td { border: 1px solid #e6e6e6; padding: 2px 3px; text-align: center; }
+table.probabilities th.model { text-align: left; font-weight: 500; width: 9.5rem; overflow: hidden;
+  text-overflow: ellipsis; white-space: nowrap; }
+table.probabilities td.answer { width: 4.5rem; font-weight: 600; }
+</style>"""

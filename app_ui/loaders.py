@@ -124,11 +124,13 @@ def robustness_of(record: Record) -> list[dict]:
 
 
 def queue_runs(configs, batch: str):
-    """Queue configurations to train one after another on the cached dataset."""
+    """Queue configurations to train one after another, each in its own process."""
     from mnist_core.store.runs import enqueue
-    return enqueue(configs, batch, data=cached_mnist())
+
+    return enqueue(configs, batch)
 
 
 def start_training(config):
-    """Start a background run on the cached dataset (RunBusyError if one is training)."""
-    return start_run(config, data=cached_mnist())
+    """Start a run in its own process (RunBusyError if one is training): the server stays free to
+    serve pages while the run has the CPU torch would give a CLI run."""
+    return start_run(config)

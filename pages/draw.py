@@ -1,11 +1,8 @@
 """Draw a digit: the chosen iteration's answer (or "Not sure"), every iteration's probabilities, and
 why — saliency, Grad-CAM and the feature maps of every conv layer."""
-import pandas as pd
 import streamlit as st
 
 import app_ui as ui
-from mnist_core.analysis.predict import classify_with_models
-from mnist_core.analysis.uncertainty import judge
 
 # Tests, the Evaluate page's "Open in Draw" and anyone scripting the page may put an RGBA array
 # here instead of drawing.
@@ -48,18 +45,13 @@ def iterations_table(rows: list[dict], records: dict) -> None:
             groups.setdefault(answers[model], []).append(model)
         st.info("The iterations disagree: " + "; ".join(
             f"{', '.join(models)} read **{digit}**" for digit, models in groups.items()), icon=":material/call_split:")
-    st.altair_chart(ui.probabilities_heatmap(rows, order), width="stretch")
-    with st.expander("As a table"):
-        by_model = {row["model"]: row for row in rows}
-        st.dataframe(pd.DataFrame([{"model": key, "prediction": by_model[key]["prediction"],
-                                    "confidence": by_model[key]["confidence"]} for key in order]),
-                     hide_index=True, column_config={"confidence": st.column_config.ProgressColumn(
-                         "confidence", min_value=0.0, max_value=1.0, format="percent")})
+    st.html(ui.probabilities_table(rows, order))
 
 
 @st.fragment
-def drawing(records: dict, models: dict) -> None:
-    """Canvas and readout rerun alone on pen-up: the rest of the page stays, strokes are kept."""
+def drawing() -> None:
+    """Canvas and readout rerun alone on pen-up: the rest of the page stays, strokes are kept. The
+    canvas is drawn before anything imports torch or loads a model, so it is usable at once."""
     left, right = st.columns([1, 1], gap="medium")
     with left:
         st.caption("White ink on black, like MNIST. Undo, redo and reset (the bin) are in the canvas's "
@@ -70,6 +62,15 @@ def drawing(records: dict, models: dict) -> None:
             st.info(f"Showing {st.session_state.get('draw_injected_label', 'an injected image')} instead of your "
                     f"drawing.", icon=":material/image:")
             st.button("Back to my drawing", on_click=lambda: st.session_state.pop(INJECTED, None))
+    ui.wait_for_imports()  # after the canvas: torch and the models (app_ui.warmup)
+    from mnist_core.analysis.predict import classify_with_models
+    from mnist_core.analysis.uncertainty import judge
+
+    records = ui.checkpoint_records()
+    models = ui.loadable_models(records)
+    if not models:
+        right.warning("No loadable checkpoints in checkpoints/. Train one: `python -m mnist_core pretrain`.")
+        return
     image = st.session_state.get(INJECTED, image)
     prepared, rows = (None, []) if image is None else classify_with_models(models, image)
     keys = list(models)
@@ -96,12 +97,7 @@ def drawing(records: dict, models: dict) -> None:
 
 def render() -> None:
     st.title("Draw a digit")
-    records = ui.checkpoint_records()
-    models = ui.loadable_models(records)
-    if not models:
-        st.warning("No loadable checkpoints in checkpoints/. Train one: `python -m mnist_core pretrain`.")
-        return
-    drawing(records, models)
+    drawing()
 
 
 render()

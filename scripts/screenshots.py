@@ -143,7 +143,7 @@ def main() -> int:
             page.wait_for_timeout(1000)
             box = canvas.bounding_box()
             stroke(page, box, [(80, 60), (200, 60), (200, 140), (80, 140), (80, 230), (200, 230)])  # a "2"-ish 5
-            page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=30000)
+            page.locator("table.probabilities").first.wait_for(timeout=30000)
             page.get_by_text("Why? Saliency, Grad-CAM and feature maps").click()
             page.get_by_test_id("stImage").filter(has_text="Grad-CAM on").first.wait_for(timeout=30000)
             page.wait_for_timeout(2500)

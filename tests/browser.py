@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import subprocess
@@ -50,6 +51,41 @@ def streamlit_server(extra_env: dict | None = None):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+CANVAS = "canvas.upper-canvas"  # the Draw page's drawing surface (the canvas component's top layer)
+METRIC = "[data-testid='stMetricValue']"
+
+
+def clear_canvas(page) -> None:
+    """The canvas toolbar's bin (the page has no Clear button of its own)."""
+    page.get_by_role("button", name="Reset canvas & history").click()
+
+
+def digit_strokes(digit: int, rng=None) -> list[list[tuple[float, float]]]:
+    """Mouse strokes that draw `digit` on the 280x280 canvas, jittered a little by `rng` (a
+    random.Random) so that repeated drawings differ."""
+    def arc(cx, cy, rx, ry, start, end, n=16):
+        return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
+                for a in [start + (end - start) * i / n for i in range(n + 1)]]
+
+    shapes = {
+        0: [arc(140, 140, 55, 90, -90, 270, 24)],
+        1: [[(140, 45), (140, 240)]],
+        2: [arc(140, 95, 50, 45, 200, 360, 10) + [(175, 135), (85, 235), (200, 235)]],
+        3: [arc(135, 90, 50, 42, 210, 450, 12) + arc(135, 185, 55, 50, 270, 500, 12)],
+        4: [[(160, 45), (75, 175), (205, 175)], [(165, 110), (165, 245)]],
+        5: [[(195, 50), (100, 50), (95, 130)] + arc(135, 175, 55, 55, 235, 490, 14)],
+        6: [[(175, 50), (110, 120)] + arc(140, 185, 55, 55, 200, 560, 18)],
+        7: [[(75, 55), (205, 55), (120, 245)]],
+        8: [arc(140, 92, 42, 45, 90, 450, 16) + arc(140, 190, 52, 52, -90, 270, 16)],
+        9: [arc(140, 95, 50, 48, 0, 360, 16) + [(190, 95), (180, 245)]],
+    }
+    if rng is None:
+        return shapes[digit]
+    dx, dy, scale = rng.uniform(-12, 12), rng.uniform(-10, 10), rng.uniform(0.9, 1.05)
+    return [[(140 + (x - 140) * scale + dx, 140 + (y - 140) * scale + dy) for x, y in points]
+            for points in shapes[digit]]
 
 
 def stroke(page, box, points, steps: int = 4) -> None:

@@ -43,8 +43,10 @@ def content_digest(weights: Path | str) -> str:
     return hashlib.sha256(Path(weights).read_bytes()).hexdigest()[:16]
 
 
-def _places(name: str) -> list[Path]:
-    return [SHIPPED_DIR / name, cache_dir() / name]
+def _places(name: str, ship: bool = False) -> list[Path]:
+    """Where a result may already be: with ship, only checkpoints/derived/ (a cached copy elsewhere
+    must still be written there)."""
+    return [SHIPPED_DIR / name] if ship else [SHIPPED_DIR / name, cache_dir() / name]
 
 
 def _model(weights: Path, model: nn.Module | None) -> nn.Module:
@@ -93,7 +95,7 @@ def test_log_probs(weights: Path | str, test: Split, model: nn.Module | None = N
     them, else computed once and written (to checkpoints/derived/ with ship=True)."""
     weights = Path(weights)
     name = log_probs_name(weights, content_digest(weights), len(test))
-    for place in _places(name):
+    for place in _places(name, ship):
         if place.is_file() and (found := _read_npz(place, len(test))) is not None:
             return found
     log_probs = compact_log_probs(predict_logits(_model(weights, model), test.images))
@@ -106,7 +108,7 @@ def cached_probe(weights: Path | str, test: Split, limit: int = DEFAULT_LIMIT, m
     """probe() once per checkpoint file (by content hash) and limit; later calls read the JSON."""
     weights = Path(weights)
     name = f"{weights.stem}-{content_digest(weights)}-robustness{limit}-v{PROBE_VERSION}.json"
-    for place in _places(name):
+    for place in _places(name, ship):
         if place.is_file():
             try:
                 return json.loads(place.read_text())

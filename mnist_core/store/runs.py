@@ -8,9 +8,12 @@ are weights worth keeping. Pages and the CLI use `list_runs`, `get_run`, `start_
 `stop_run(name)`, `delete_run`, `promote` / `unpromote`, and read `Run` objects; they never build
 a path into a run folder.
 
-One run trains at a time per process (the app's server); it runs in a background thread and stops
-between batches on request. A CLI run trains in the foreground of its own process; the app shows
-it as running while that process is alive and as interrupted once it is gone.
+One run trains at a time per process (the app's server). `start_run` trains it in a child process
+of its own (`store/worker.py`), so the server, the browser and the run do not fight over one
+interpreter; given an in-memory dataset (tests, notebooks) it trains in a background thread
+instead, since that data cannot cross a process boundary. Either way it stops between batches on
+request. A CLI run trains in the foreground of its own process; the app shows it as running while
+that process is alive and as interrupted once it is gone.
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,6 +50,7 @@ SAMPLE_COUNT = 24  # the live view's fixed grid of test digits
 HEARTBEAT_SECONDS = 60.0  # a run in another process that has not written for this long is gone
 CONFIG, STATUS, EPOCHS, BATCHES, SAMPLES, WEIGHTS, STOP_REQUEST = (
     "config.json", "status.json", "metrics.jsonl", "batches.jsonl", "samples.jsonl", "model.pt", "stop-request")
+WORKER_LOG = "worker.log"  # what a run's own process printed (read when it dies without a word)
 
 
 class RunError(RuntimeError):
@@ -238,10 +244,20 @@ def sample_predictions(model, data) -> dict:
 
 @dataclass
 class ActiveRun:
+    """The run this process started: a child process (the app), or a thread (in-memory data)."""
     name: str
     folder: Path
-    thread: threading.Thread
-    stop: threading.Event
+    thread: threading.Thread | None = None
+    stop: threading.Event | None = None
+    process: subprocess.Popen | None = None
+
+    def alive(self) -> bool:
+        if self.thread is not None:
+            return self.thread.is_alive()
+        if self.process.poll() is None:
+            return True
+        _settle_exited_worker(self.folder, self.process.returncode)
+        return False
 
 
 _LOCK = threading.Lock()
@@ -250,13 +266,27 @@ _ACTIVE: ActiveRun | None = None
 
 def _active() -> ActiveRun | None:
     with _LOCK:
-        return _ACTIVE if _ACTIVE is not None and _ACTIVE.thread.is_alive() else None
+        return _ACTIVE if _ACTIVE is not None and _ACTIVE.alive() else None
 
 
 def active_run() -> Run | None:
-    """The run training in this process, if any (what a reloaded page re-attaches to)."""
+    """The run training for this process, if any (what a reloaded page re-attaches to)."""
     active = _active()
     return _read_run(active.folder) if active is not None else None
+
+
+def _settle_exited_worker(folder: Path, returncode: int) -> None:
+    """A child that ended while its status still says running died before it could say why (an
+    import error, killed by the system): mark the run failed with the end of its log."""
+    status = _read_json(folder / STATUS) or {}
+    if status.get("status") != "running":
+        return
+    try:
+        tail = (folder / WORKER_LOG).read_text(errors="replace").strip().splitlines()[-1:]
+    except OSError:
+        tail = []
+    reason = f"its training process exited with code {returncode}" + (f": {tail[0]}" if tail else "")
+    write_json(folder / STATUS, {**status, "status": "failed", "reason": reason, "updated_at": time.time()})
 
 
 def _create_folder(config: TrainConfig, directory: Path | None, name: str | None) -> Path:
@@ -283,19 +313,34 @@ def check_trainable(config: TrainConfig, data=None) -> None:
 
 
 def start_run(config: TrainConfig, directory: Path | None = None, name: str | None = None, data=None) -> Run:
-    """Start training `config` in a background thread; RunBusyError if one is already training."""
+    """Start training `config` in the background; RunBusyError if one is already training. Without
+    `data` the run trains in a child process that loads MNIST itself (the app's way); with an
+    in-memory dataset, in a thread of this process."""
     global _ACTIVE
     check_trainable(config, data)
     with _LOCK:
-        if _ACTIVE is not None and _ACTIVE.thread.is_alive():
+        if _ACTIVE is not None and _ACTIVE.alive():
             raise RunBusyError(f"run {_ACTIVE.name!r} is already training; stop it or wait for it to finish")
         folder = _create_folder(config, directory, name)
-        stop = threading.Event()
-        thread = threading.Thread(target=_train, args=(config, folder, stop, data), name=f"run-{folder.name}",
-                                  daemon=True)
-        _ACTIVE = ActiveRun(folder.name, folder, thread, stop)
-        thread.start()
+        if data is None:
+            _ACTIVE = ActiveRun(folder.name, folder, process=_spawn_worker(folder))
+        else:
+            stop = threading.Event()
+            thread = threading.Thread(target=_train, args=(config, folder, stop, data), name=f"run-{folder.name}",
+                                      daemon=True)
+            _ACTIVE = ActiveRun(folder.name, folder, thread=thread, stop=stop)
+            thread.start()
     return _read_run(folder)
+
+
+def _spawn_worker(folder: Path) -> subprocess.Popen:
+    """`python -m mnist_core.store.worker FOLDER`, its output in the run's worker.log."""
+    package_parent = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+    with (folder / WORKER_LOG).open("w") as log:
+        return subprocess.Popen([sys.executable, "-m", "mnist_core.store.worker", str(folder)], env=env,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # a Ctrl-C to the server is not the run's
 
 
 def train_run(config: TrainConfig, directory: Path | None = None, name: str | None = None, data=None,
@@ -388,7 +433,7 @@ def stop_run(name: str, directory: Path | None = None) -> str:
     if run.status != "running":
         raise RunError(f"run {name!r} is not training ({run.status}); nothing was stopped")
     active = _active()
-    if active is not None and active.folder.resolve() == run._folder.resolve():
+    if active is not None and active.stop is not None and active.folder.resolve() == run._folder.resolve():
         active.stop.set()
     else:
         (run._folder / STOP_REQUEST).touch()  # the training process checks for it every ~0.5 s

@@ -1,17 +1,41 @@
-"""See why, like a user in headless Chromium: a digit's explanation, a dot read as "Not sure", a
-quick two-stroke digit keeps both strokes, a diagonal cell on Evaluate, What changed on Compare,
-and the Draw page on a 390x844 phone."""
+"""Draw, Evaluate and Compare like a user in headless Chromium, on one server: digits drawn with the
+mouse read right (ten back to back, each settling), a digit's explanation, a dot read as "Not
+sure", a quick two-stroke digit keeps both strokes, the confusion heatmap and a diagonal cell on
+Evaluate, What changed on Compare, and the Draw page on a 390x844 phone."""
 import io
+import json
+import math
+import random
 import shutil
+import statistics
 import time
 
 import numpy as np
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server, stroke
+from browser import (
+    ARTIFACTS,
+    CANVAS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    METRIC,
+    clear_canvas,
+    digit_strokes,
+    streamlit_server,
+    stroke,
+)
 from PIL import Image
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
+
+
+ELLIPSE = [(140 + 55 * math.sin(t / 20 * 2 * math.pi), 140 - 90 * math.cos(t / 20 * 2 * math.pi))
+           for t in range(21)]
+DIGITS = {
+    "1": [[(140, 40), (140, 240)]],
+    "0": [ELLIPSE],
+    "7": [[(70, 50), (210, 50), (120, 250)]],
+}
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +51,18 @@ def app(tmp_path_factory):
 def open_draw(browser, url, **viewport):
     page = browser.new_page(viewport=viewport or {"width": 1300, "height": 1000})
     page.goto(url)
-    canvas = page.locator("canvas.upper-canvas")
+    canvas = page.locator(CANVAS)
     canvas.wait_for(timeout=60000)
     page.wait_for_timeout(800)
     return page, canvas.bounding_box()
 
 
+def metric_value(page) -> str:
+    return page.locator(METRIC).first.inner_text().strip()
+
+
 def prediction(page, timeout=20000) -> str:
-    value = page.locator("[data-testid='stMetricValue']").first
+    value = page.locator(METRIC).first
     value.wait_for(timeout=timeout)
     return value.inner_text().strip()
 
@@ -146,13 +174,13 @@ def test_the_prediction_is_above_the_fold_on_a_phone(app):
     url, browser = app
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page.goto(url)
-    canvas = page.locator("canvas.upper-canvas")
+    canvas = page.locator(CANVAS)
     canvas.wait_for(timeout=60000)
     page.wait_for_timeout(800)
     box = canvas.bounding_box()
     stroke(page, box, [(70, 50), (210, 50), (120, 250)])
     assert prediction(page) == "7"
-    value = page.locator("[data-testid='stMetricValue']").first.bounding_box()
+    value = page.locator(METRIC).first.bounding_box()
     assert value["y"] + value["height"] <= 844, "the prediction must be visible without scrolling"
     sidebar = page.get_by_test_id("stSidebar")
     assert not sidebar.is_visible() or sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0
@@ -163,7 +191,7 @@ def test_the_sidebar_closes_after_navigating_on_a_phone(app):
     url, browser = app
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page.goto(url)
-    page.locator("canvas.upper-canvas").wait_for(timeout=60000)
+    page.locator(CANVAS).wait_for(timeout=60000)
     page.get_by_test_id("stExpandSidebarButton").click()
     sidebar = page.get_by_test_id("stSidebar")
     page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right > 200")
@@ -185,3 +213,64 @@ def test_open_in_draw_from_an_evaluate_digit(app):
     page.get_by_text("Showing test digit #").wait_for(timeout=60000)
     assert page.url.rstrip("/") == url.rstrip("/") or page.url.endswith("/draw")
     assert prediction(page) in [str(d) for d in range(10)] + ["Not sure"]
+
+
+def test_drawing_three_digits_gives_the_right_predictions(app):
+    app_url, browser = app
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.goto(app_url)
+    latencies = []
+    for digit, strokes in DIGITS.items():
+        canvas = page.locator(CANVAS)  # (in a shadow root: locators pierce it)
+        canvas.wait_for(timeout=30000)  # one canvas, kept mounted: reset clears it in place
+        page.wait_for_timeout(500)
+        box = canvas.bounding_box()
+        for points in strokes[:-1]:
+            stroke(page, box, points)
+        previous = page.locator("[data-testid='stMetricValue']").count()
+        stroke(page, box, strokes[-1])
+        pen_up = time.perf_counter()
+        page.wait_for_function(
+            "(n) => document.querySelectorAll(\"[data-testid='stMetricValue']\").length > n", arg=previous,
+            timeout=20000)
+        latencies.append(time.perf_counter() - pen_up)
+        assert metric_value(page) == digit, f"drew a {digit}, app said {metric_value(page)}"
+        assert page.get_by_text("Prediction (").first.is_visible()
+        page.locator("table.probabilities").first.wait_for(timeout=20000)  # every iteration's probabilities
+        page.wait_for_function("() => [...document.querySelectorAll('img')].every(i => i.complete)")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / f"draw_{digit}.png"))
+        clear_canvas(page)
+        page.wait_for_function("() => !document.querySelector(\"[data-testid='stMetricValue']\")", timeout=20000)
+    (ARTIFACTS / "draw_latency.json").write_text(json.dumps(
+        {"pen_up_to_prediction_s": latencies, "median_s": statistics.median(latencies)}))
+    print(f"pen-up to prediction: median {statistics.median(latencies):.3f} s, all {latencies}")
+
+
+def test_evaluate_page_renders_the_heatmap(app):
+    app_url, browser = app
+    page = browser.new_page(viewport={"width": 1300, "height": 1400})
+    page.goto(f"{app_url}/evaluate")
+    page.get_by_text("Test accuracy").wait_for(timeout=60000)
+    chart = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first
+    chart.wait_for(timeout=30000)
+    box = chart.bounding_box()
+    assert box["width"] > 200 and box["height"] > 200
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "evaluate.png"), full_page=True)
+    assert "%" in metric_value(page)
+
+
+def test_ten_digits_drawn_back_to_back_each_settle(app):
+    """Every drawing gets its answer (no timing asserted: scripts/bench_app.py measures that)."""
+    url, browser = app
+    page, box = open_draw(browser, url)
+    rng = random.Random(1)
+    for digit in range(10):
+        clear_canvas(page)
+        page.wait_for_function(f"() => !document.querySelector(\"{METRIC}\")", timeout=20000)
+        for points in digit_strokes(digit, rng):
+            stroke(page, box, points)
+        page.locator(METRIC).first.wait_for(timeout=20000)  # it settled: an answer is shown
+        assert metric_value(page) in [str(d) for d in range(10)] + ["Not sure"]

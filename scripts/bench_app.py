@@ -1,0 +1,211 @@
+"""How fast the app feels, measured like a user in headless Chromium, in one run:
+
+- cold_canvas_s: a freshly started server (its health check just answered, no session yet) -> the
+  Draw page's canvas usable (drawn, the page idle), on a desktop viewport and on a 390x844 phone;
+- page_switch_s: on the warm server, a click in the sidebar -> the page idle, for every page;
+- draw: N digits drawn with the mouse, each on a cleared canvas; pen-up -> the Prediction metric
+  shows; a drawing that shows nothing within 10 s has not settled;
+- training: the same config (seed004, 1 epoch, 10,000 images) from the CLI and from the app with the
+  Train page open (its live view on), side by side: training images/s of each and their ratio.
+
+    python scripts/bench_app.py [--json] [--digits 60] [--skip-train]
+
+Nothing here asserts a time: it prints figures (JSON with --json) and the machine they came from.
+Only 127.0.0.1 is contacted. Run it with nothing else heavy running.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, clear_canvas, digit_strokes, stroke, streamlit_server  # noqa: E402,I001
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+PAGES = {"Train": "Train an iteration", "Compare": "Compare iterations", "Evaluate": "Evaluate a checkpoint",
+         "Draw": "Draw a digit"}
+TRAIN_CONFIG = {"model": "seed004", "epochs": 1, "limit": 10000}
+
+
+def machine() -> dict:
+    import torch
+
+    model = platform.processor() or ""
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu_count": os.cpu_count(), "cpu_model": model, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch_version": torch.__version__, "load_average": [round(x, 2) for x in os.getloadavg()],
+            "emulated": bool(os.environ.get("ATEN_CPU_CAPABILITY"))}
+
+
+def wait_idle(page, timeout_ms: int = 30000) -> None:
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    page.wait_for_timeout(150)  # a rerun queued right after "notRunning" shows within this
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+
+
+CONSOLE_ERRORS: list[str] = []  # every error any page logged in the browser console
+
+
+def new_page(browser, viewport: dict):
+    page = browser.new_page(viewport=viewport)
+    page.on("console", lambda message: message.type == "error" and CONSOLE_ERRORS.append(message.text))
+    page.on("pageerror", lambda error: CONSOLE_ERRORS.append(f"page error: {error}"))
+    return page
+
+
+def open_canvas(browser, url: str, viewport: dict) -> tuple[float, object]:
+    page = new_page(browser, viewport)
+    started = time.perf_counter()
+    page.goto(url)
+    page.locator(CANVAS).wait_for(timeout=60000)
+    wait_idle(page, 60000)
+    return time.perf_counter() - started, page
+
+
+def measure_cold(browser, env: dict) -> dict:
+    figures = {}
+    for label, viewport in (("desktop", {"width": 1300, "height": 1000}), ("phone", {"width": 390, "height": 844})):
+        with streamlit_server(env) as url:
+            seconds, page = open_canvas(browser, url, viewport)
+            figures[label] = round(seconds, 2)
+            page.close()
+    return figures
+
+
+def measure_switches(page) -> dict:
+    figures = {}
+    for name, title in PAGES.items():
+        link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=name)
+        started = time.perf_counter()
+        link.click()
+        page.get_by_role("heading", name=title).wait_for(timeout=30000)
+        wait_idle(page)
+        figures[name] = round(time.perf_counter() - started, 2)
+    return figures
+
+
+def measure_draw(page, count: int, seed: int = 0) -> dict:
+    rng = random.Random(seed)
+    latencies, unsettled, wrong = [], 0, 0
+    canvas = page.locator(CANVAS)
+    for index in range(count):
+        digit = index % 10
+        clear_canvas(page)
+        page.wait_for_function(f"() => !document.querySelector(\"{METRIC}\")", timeout=10000)
+        wait_idle(page)
+        box = canvas.bounding_box()
+        strokes = digit_strokes(digit, rng)
+        for points in strokes[:-1]:
+            stroke(page, box, points)
+        stroke(page, box, strokes[-1])
+        pen_up = time.perf_counter()
+        try:
+            page.wait_for_function(f"() => !!document.querySelector(\"{METRIC}\")", polling=20, timeout=10000)
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: this drawing never settled
+            unsettled += 1
+            continue
+        latencies.append(time.perf_counter() - pen_up)
+        shown = page.locator(METRIC).first.inner_text().strip()
+        wrong += shown != str(digit)
+        wait_idle(page)
+    ordered = sorted(latencies)
+    return {"draw_p50_ms": round(1000 * statistics.median(ordered)) if ordered else None,
+            "draw_p95_ms": round(1000 * ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]) if ordered else None,
+            "draw_settled": f"{len(latencies)}/{count}", "draw_read_as_drawn": f"{count - unsettled - wrong}/{count}"}
+
+
+def run_images_per_s(runs_folder: Path, name: str) -> float:
+    from mnist_core.store.runs import get_run
+
+    history = get_run(name, runs_folder).epochs()
+    return float(history[-1]["images_per_s"])
+
+
+def train_cli(runs_folder: Path, env: dict) -> float:
+    command = [sys.executable, "-m", "mnist_core", "train", "--model", TRAIN_CONFIG["model"], "--epochs",
+               str(TRAIN_CONFIG["epochs"]), "--limit", str(TRAIN_CONFIG["limit"]), "--name", "bench-cli"]
+    subprocess.run(command, cwd=ROOT, env={**env, "MNIST_RUNS": str(runs_folder)}, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900)
+    return run_images_per_s(runs_folder, "bench-cli")
+
+
+def train_app(browser, url: str, runs_folder: Path) -> float:
+    page = new_page(browser, {"width": 1300, "height": 1000})
+    page.goto(f"{url}/train")
+    page.get_by_role("heading", name="Train an iteration").wait_for(timeout=60000)
+    wait_idle(page)
+    page.get_by_label("Epochs").fill(str(TRAIN_CONFIG["epochs"]))
+    page.get_by_label("Training images (0 = all 55,000)").fill(str(TRAIN_CONFIG["limit"]))
+    page.get_by_label("Training images (0 = all 55,000)").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Status: finished").wait_for(timeout=900000)
+    from mnist_core.store.runs import list_runs
+
+    newest = list_runs(runs_folder)[0]
+    page.close()
+    return run_images_per_s(runs_folder, newest.name)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--digits", type=int, default=60, help="drawings to time (default 60)")
+    parser.add_argument("--skip-train", action="store_true", help="leave out the training comparison")
+    args = parser.parse_args(argv)
+    if shutil.which(CHROMIUM) is None:
+        print(f"{CHROMIUM} is missing (apt-get install chromium)", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    result = {"machine_before": machine()}
+    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
+        runs_folder = Path(scratch) / "runs"
+        env = {"MNIST_RUNS": str(runs_folder), "MNIST_CACHE": str(Path(scratch) / "cache")}
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        cold = measure_cold(browser, env)
+        result["cold_canvas_s"], result["cold_canvas_phone_s"] = cold["desktop"], cold["phone"]
+        with streamlit_server(env) as url:
+            _, page = open_canvas(browser, url, {"width": 1300, "height": 1000})
+            result["page_switch_s"] = measure_switches(page)
+            result["page_switch_s_second"] = measure_switches(page)
+            result.update(measure_draw(page, args.digits))
+            page.close()
+            if not args.skip_train:
+                result["train_config"] = TRAIN_CONFIG
+                result["train_app_images_per_s"] = round(train_app(browser, url, runs_folder))
+        if not args.skip_train:
+            result["train_cli_images_per_s"] = round(train_cli(runs_folder, {**os.environ, **env}))
+            result["train_ratio"] = round(result["train_app_images_per_s"] / result["train_cli_images_per_s"], 3)
+        browser.close()
+    result["console_errors"] = len(CONSOLE_ERRORS)
+    result["console_error_messages"] = sorted(set(CONSOLE_ERRORS))[:20]
+    result["machine"] = machine()
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        for key, value in result.items():
+            print(f"{key:>24}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
