@@ -106,11 +106,16 @@ def live_curves_chart(frame: pd.DataFrame, metric: str, epochs: int, height: int
     )
 
 
+MAX_CHART_POINTS = 400  # the live view redraws every 2 s: keep its payload small
+
+
 def batch_loss_chart(batches: list[dict], total_steps: int, height: int = 260) -> alt.Chart:
     """Raw batch loss (faint) with an exponential moving average over it, log scale."""
     frame = pd.DataFrame(batches)[["step", "loss"]].dropna()
     frame = frame[frame["loss"] > 0]
     frame["smoothed"] = frame["loss"].ewm(alpha=0.1).mean()
+    if len(frame) > MAX_CHART_POINTS:  # a long run: every k-th point draws the same picture for less
+        frame = frame.iloc[:: -(-len(frame) // MAX_CHART_POINTS)]
     x = alt.X("step:Q", title="batch", scale=alt.Scale(domain=[0, max(total_steps, 1)]))
     base = alt.Chart(frame, height=height, title="batch loss (faint) and its moving average")
     raw = base.mark_line(opacity=0.3, color="#999999").encode(x=x, y=alt.Y("loss:Q", scale=alt.Scale(type="log")))
@@ -148,7 +153,8 @@ def probabilities_table(rows: list[dict], order: list[str]) -> str:
                          f'title="{model}: {digit} at {100 * probability:.1f}%">{text}</td>')
         lines.append(f'<tr><th class="model">{html.escape(model)}</th>{"".join(cells)}'
                      f'<td class="answer">{row["prediction"]} · {100 * row["confidence"]:.0f}%</td></tr>')
-    return (f'<table class="probabilities" data-testid="probabilities-table">'
+    columns = '<colgroup><col class="model">' + '<col>' * 10 + '<col class="answer"></colgroup>'
+    return (f'<table class="probabilities" data-testid="probabilities-table">{columns}'
             f'<thead><tr><th></th>{head}<th>answer</th></tr></thead><tbody>{"".join(lines)}</tbody></table>'
             + PROBABILITIES_STYLE)
 
@@ -156,7 +162,8 @@ def probabilities_table(rows: list[dict], order: list[str]) -> str:
 PROBABILITIES_STYLE = """<style>
 table.probabilities { border-collapse: collapse; font-size: 0.8rem; width: 100%; table-layout: fixed; }
 table.probabilities th, table.probabilities td { border: 1px solid #e6e6e6; padding: 2px 3px; text-align: center; }
-table.probabilities th.model { text-align: left; font-weight: 500; width: 9.5rem; overflow: hidden;
-  text-overflow: ellipsis; white-space: nowrap; }
-table.probabilities td.answer { width: 4.5rem; font-weight: 600; }
+table.probabilities col.model { width: 8.5rem; }
+table.probabilities col.answer { width: 4.8rem; }
+table.probabilities th.model { text-align: left; font-weight: 500; overflow: hidden; white-space: nowrap; }
+table.probabilities td.answer { font-weight: 600; white-space: nowrap; }
 </style>"""

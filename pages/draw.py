@@ -10,14 +10,12 @@ INJECTED = "draw_injected_image"
 
 
 def canvas_image():
-    """The drawing as RGBA. One stable key keeps the canvas mounted across reruns, so strokes drawn
-    while the page updates are never lost; its own toolbar has undo, redo and reset."""
-    from streamlit_drawable_canvas import st_canvas  # raises outside a Streamlit runtime
+    """The drawing as RGBA, sent the moment the pen lifts (app_ui.draw_pad). One stable key keeps
+    the pad mounted across reruns, so strokes drawn while the page updates are never lost."""
+    from app_ui.draw_pad import draw_pad  # light: no torch
 
-    result = st_canvas(stroke_width=st.session_state.get("draw_stroke", 20), stroke_color="#FFFFFF",
-                       background_color="#000000", height=280, width=280, drawing_mode="freedraw",
-                       return_image_data=True, key="canvas", on_change=lambda: st.session_state.pop(INJECTED, None))
-    return result.image_data
+    return draw_pad(key="canvas", stroke_width=st.session_state.get("draw_stroke", 20),
+                    on_change=lambda: st.session_state.pop(INJECTED, None))
 
 
 def answer(chosen: dict, verdict) -> None:
@@ -54,9 +52,7 @@ def drawing() -> None:
     canvas is drawn before anything imports torch or loads a model, so it is usable at once."""
     left, right = st.columns([1, 1], gap="medium")
     with left:
-        st.caption("White ink on black, like MNIST. Undo, redo and reset (the bin) are in the canvas's "
-                   "toolbar, just above it.")
-        st.space("small")  # room for the canvas's floating toolbar
+        st.caption("White ink on black, like MNIST: draw one digit, lift the pen, read the answer.")
         image = canvas_image()
         if INJECTED in st.session_state:
             st.info(f"Showing {st.session_state.get('draw_injected_label', 'an injected image')} instead of your "

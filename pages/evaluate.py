@@ -2,11 +2,10 @@
 digit of any cell, paged, each with its top-2, its explanation and a way into Draw."""
 import pandas as pd
 import streamlit as st
-import torch
 
 import app_ui as ui
 from mnist_core.analysis.evaluate import cell_digits
-from mnist_core.data.mnist import MNIST_MEAN, MNIST_STD, DatasetError
+from mnist_core.data.mnist import DatasetError
 from mnist_core.reports.html import html_report
 from mnist_core.store.checkpoint import CheckpointError
 from mnist_core.store.records import metrics_csv
@@ -58,7 +57,7 @@ def explain_one(shown: list[dict], record, key: str) -> None:
                                                     f"({100 * r['confidence']:.0f}%), then {r['second']}"
                                                     for r in shown if r["index"] == i))
     image = ui.cached_test_images()[index].astype("float32") / 255.0
-    tensor = ((torch.from_numpy(image) - MNIST_MEAN) / MNIST_STD)[None, None]
+    tensor = ui.cached_mnist().test.images[index:index + 1]  # (1, 1, 28, 28), normalized as the model expects
     if st.button("Open in Draw", icon=":material/draw:", key=f"draw_{key}"):
         st.session_state["draw_injected_image"] = ui.canvas_from_digit(ui.cached_test_images()[index])
         st.session_state["draw_injected_label"] = f"test digit #{index}"

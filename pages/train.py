@@ -60,7 +60,8 @@ def render() -> None:
         return
     opened = next(run for run in all_runs if run.name == name)
     waiting = any(item.state == "waiting" for item in runs.queued())
-    st.fragment(run_every=1.0 if opened.is_running or waiting else None)(live_view)(name)
+    # the live view reads the run's files every 2 s: the run trains in its own process meanwhile
+    st.fragment(run_every=2.0 if opened.is_running or waiting else None)(live_view)(name)
     if not opened.is_running:
         run_actions(opened)
     st.divider()

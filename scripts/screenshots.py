@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from browser import CHROMIUM, CHROMIUM_ARGS, stop_button, streamlit_server, stroke  # noqa: E402
+from browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, stop_button, streamlit_server, stroke  # noqa: E402
 from PIL import Image, ImageChops  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -138,7 +138,7 @@ def main() -> int:
         page = browser.new_page(viewport={"width": 1300, "height": 1700})
         page.goto(url)
         if "draw" in wanted:
-            canvas = page.locator("canvas.upper-canvas")
+            canvas = page.locator(CANVAS)
             canvas.wait_for(timeout=60000)
             page.wait_for_timeout(1000)
             box = canvas.bounding_box()
@@ -151,9 +151,9 @@ def main() -> int:
             save_small(page, "draw")
             phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
             phone.goto(url)
-            phone.locator("canvas.upper-canvas").wait_for(timeout=60000)
+            phone.locator(CANVAS).wait_for(timeout=60000)
             phone.wait_for_timeout(1000)
-            stroke(phone, phone.locator("canvas.upper-canvas").bounding_box(), [(70, 50), (210, 50), (120, 250)])
+            stroke(phone, phone.locator(CANVAS).bounding_box(), [(70, 50), (210, 50), (120, 250)])
             phone.locator("[data-testid='stMetricValue']").first.wait_for(timeout=30000)
             phone.wait_for_timeout(1500)
             phone.screenshot(path=str(DOCS / "draw_phone.raw.png"))

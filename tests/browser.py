@@ -53,13 +53,15 @@ def streamlit_server(extra_env: dict | None = None):
             process.kill()
 
 
-CANVAS = "canvas.upper-canvas"  # the Draw page's drawing surface (the canvas component's top layer)
+CANVAS = "canvas[aria-label^='Drawing pad']"  # the Draw page's drawing pad (app_ui.draw_pad)
 METRIC = "[data-testid='stMetricValue']"
 
 
 def clear_canvas(page) -> None:
-    """The canvas toolbar's bin (the page has no Clear button of its own)."""
-    page.get_by_role("button", name="Reset canvas & history").click()
+    """The pad's own Clear button (off while the pad is empty)."""
+    button = page.get_by_role("button", name="Clear", exact=True)
+    if button.is_enabled():
+        button.click()
 
 
 def digit_strokes(digit: int, rng=None) -> list[list[tuple[float, float]]]:

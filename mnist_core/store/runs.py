@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -290,16 +291,38 @@ def _settle_exited_worker(folder: Path, returncode: int) -> None:
 
 
 def _create_folder(config: TrainConfig, directory: Path | None, name: str | None) -> Path:
+    """A new run folder, complete (config.json, status.json) the moment it appears: it is filled
+    under a hidden name, then renamed into place, which is atomic and refuses an existing run. Two
+    starts with one name: one gets it, the other a RunError (an explicit --name) or the next free
+    name (an automatic one); a reader never sees a half-made run."""
     directory = Path(directory) if directory is not None else runs_dir()
     directory.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(directory)  # left by a run killed mid-save
-    name = sanitize_name(name) if name else new_run_name(config.model, directory)
-    folder = directory / name
-    folder.mkdir(exist_ok=False)
-    write_json(folder / CONFIG, config.to_dict())
-    write_json(folder / STATUS, {"status": "running", "reason": "starting", "step": 0, "total_steps": None,
-                                 "pid": os.getpid(), "updated_at": time.time(), "started_at": time.time()})
-    return folder
+    for stale in directory.glob(".new-run-*"):  # left by a start killed before its rename
+        try:
+            if time.time() - stale.stat().st_mtime > 60:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            pass
+    staging = Path(tempfile.mkdtemp(prefix=".new-run-", dir=directory))
+    write_json(staging / CONFIG, config.to_dict())
+    write_json(staging / STATUS, {"status": "running", "reason": "starting", "step": 0, "total_steps": None,
+                                  "pid": os.getpid(), "updated_at": time.time(), "started_at": time.time()})
+    wanted = sanitize_name(name) if name else None
+    for attempt in range(100):
+        candidate = wanted or new_run_name(config.model, directory)
+        try:
+            os.rename(staging, directory / candidate)
+            return directory / candidate
+        except OSError as error:  # the name was taken between the check and the rename
+            if not (directory / candidate).exists():
+                shutil.rmtree(staging, ignore_errors=True)
+                raise RunError(f"cannot create run {candidate!r} in {directory}: {error.strerror or error}") from None
+            if wanted is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise RunError(f"a run named {wanted!r} already exists in {directory}; choose another name") from None
+    shutil.rmtree(staging, ignore_errors=True)
+    raise RunError(f"no free run name for {config.model} in {directory}")
 
 
 def check_trainable(config: TrainConfig, data=None) -> None:
