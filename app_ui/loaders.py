@@ -127,10 +127,13 @@ def queue_runs(configs, batch: str):
     """Queue configurations to train one after another, each in its own process."""
     from mnist_core.store.runs import enqueue
 
+    cached_mnist()  # a missing or broken dataset is refused here (DatasetError), not in the run
     return enqueue(configs, batch)
 
 
 def start_training(config):
     """Start a run in its own process (RunBusyError if one is training): the server stays free to
-    serve pages while the run has the CPU torch would give a CLI run."""
+    serve pages while the run has the CPU torch would give a CLI run. The dataset is checked here
+    first (DatasetError), so a broken one is a message on the page, not a failed run."""
+    cached_mnist()
     return start_run(config)

@@ -1,8 +1,10 @@
-"""Shared fixtures: the real MNIST (from MNIST_DATA) and small slices of it."""
+"""Shared fixtures: the real MNIST (from MNIST_DATA) and small slices of it, and the CLI run in
+this process (`cli`)."""
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,59 @@ def tiny_data(tiny) -> MNIST:
 def runs_folder(tmp_path_factory):
     """A runs folder shared by the tests of one module (a browser test's server writes into it)."""
     return tmp_path_factory.mktemp("runs")
+
+
+@dataclass
+class CliResult:
+    """What one CLI call left, named as subprocess.CompletedProcess names it."""
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(mnist, capsys, monkeypatch):
+    """`cli(*args, env={...})` runs `python -m mnist_core ARGS` in this process and returns a
+    CliResult: `main(argv)`'s exit code (a SystemExit's code, as the interpreter would give it) and
+    what it printed. Each call runs from the repository root with `env` set for that call only.
+    Loading MNIST from the session's data folder returns the session's copy (the CLI slices it for
+    --limit as before); any other folder (a broken copy, say) is read as usual."""
+    from mnist_core import cli as cli_module
+    from mnist_core.data import mnist as mnist_module
+    from mnist_core.training import callbacks
+
+    real_load = mnist_module.load_mnist
+    session_root = Path(mnist.root).resolve()
+
+    def load_mnist(root=None, validation_size=5000):
+        chosen = Path(root if root is not None else mnist_module.data_root()).resolve()
+        if chosen == session_root and validation_size == 5000:
+            return mnist
+        return real_load(root, validation_size)
+
+    monkeypatch.setattr(cli_module, "load_mnist", load_mnist)
+    monkeypatch.setattr(mnist_module, "load_mnist", load_mnist)  # runs.promote imports it when called
+
+    class ProgressPrinter(callbacks.ProgressPrinter):
+        """Training's progress lines on the sys.stderr of the call, which capsys reads (the real
+        class's default stream is the sys.stderr of import time)."""
+
+        def __init__(self, stream=None):
+            super().__init__(stream if stream is not None else sys.stderr)
+
+    monkeypatch.setattr(callbacks, "ProgressPrinter", ProgressPrinter)  # cmd_train imports it when called
+
+    def run(*args, env: dict[str, str] | None = None) -> CliResult:
+        capsys.readouterr()  # only this call's output
+        with monkeypatch.context() as patch:
+            patch.chdir(ROOT)
+            for key, value in (env or {}).items():
+                patch.setenv(key, value)
+            try:
+                code = cli_module.main([str(arg) for arg in args])
+            except SystemExit as exit:  # argparse's usage errors
+                code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run

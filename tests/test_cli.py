@@ -1,4 +1,6 @@
-"""The CLI end to end in a subprocess (tiny dry run), and its --json outputs."""
+"""The CLI end to end (tiny dry runs) and its --json outputs. The verbs run in this process
+(conftest's `cli` fixture: `main(argv)`, output captured); the real `python -m mnist_core` process
+is started only where the process is the behaviour: its exit code, and Ctrl-C."""
 import json
 import os
 import subprocess
@@ -23,13 +25,13 @@ def runs_folder(tmp_path, monkeypatch):
     return tmp_path / "runs"
 
 
-def cli(*args):
-    result = subprocess.run([sys.executable, "-m", "mnist_core", *args], cwd=ROOT, env=os.environ.copy(),
-                            capture_output=True, text=True, timeout=120)
-    return result
+def cli_process(*args):
+    """`python -m mnist_core ARGS` in a process of its own."""
+    return subprocess.run([sys.executable, "-m", "mnist_core", *args], cwd=ROOT, env=os.environ.copy(),
+                          capture_output=True, text=True, timeout=120)
 
 
-def test_models_json_lists_the_registry():
+def test_models_json_lists_the_registry(cli):
     result = cli("models", "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
@@ -42,7 +44,7 @@ def test_models_json_lists_the_registry():
     assert params["sprint"] == 28410 and params["best_small"] < 20000
 
 
-def test_train_evaluate_predict_dry_run(tmp_path):
+def test_train_evaluate_predict_dry_run(cli, tmp_path):
     checkpoint = tmp_path / "tiny.pt"
     trained = cli("train", "--model", "seed001_iter3", "--epochs", "1", "--limit", "256",
                   "--out", str(checkpoint))
@@ -65,14 +67,18 @@ def test_train_evaluate_predict_dry_run(tmp_path):
     assert abs(sum(answer["probabilities"]) - 1.0) < 1e-4 and len(answer["probabilities"]) == 10
 
 
-def test_user_errors_exit_2_without_traceback(tmp_path):
+def test_user_errors_exit_2_without_traceback(cli, tmp_path):
     (tmp_path / "bad.pt").write_bytes(b"junk")
-    for args in (["evaluate", "--checkpoint", str(tmp_path / "bad.pt")],
-                 ["train", "--model", "nope"],
-                 ["train", "--model", "seed000", "--epochs", "0"]):
+    cases = (["evaluate", "--checkpoint", str(tmp_path / "bad.pt")],
+             ["train", "--model", "nope"],
+             ["train", "--model", "seed000", "--epochs", "0"])
+    for args in cases:
         result = cli(*args)
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr and result.stderr.startswith("error:")
+    real = cli_process(*cases[0])  # the real entry point exits with main's code
+    assert real.returncode == 2, real.stderr
+    assert "Traceback" not in real.stderr and real.stderr.startswith("error:")
 
 
 def test_ctrl_c_stops_between_batches_and_saves_the_partial_run(tmp_path):
@@ -81,7 +87,7 @@ def test_ctrl_c_stops_between_batches_and_saves_the_partial_run(tmp_path):
 
     checkpoint = tmp_path / "interrupted.pt"
     process = subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--model", "seed001_iter2",
-                                "--epochs", "50", "--limit", "2000", "--batch-size", "16", "--out", str(checkpoint)],
+                                "--epochs", "50", "--limit", "500", "--batch-size", "16", "--out", str(checkpoint)],
                                cwd=ROOT, env=os.environ.copy(), stderr=subprocess.PIPE, text=True)
     lines = []
     for line in process.stderr:  # wait until training has begun
@@ -97,7 +103,7 @@ def test_ctrl_c_stops_between_batches_and_saves_the_partial_run(tmp_path):
     assert 1 <= len(history) < 50
 
 
-def test_a_cli_run_is_recorded_in_the_runs_store_and_listed(runs_folder):
+def test_a_cli_run_is_recorded_in_the_runs_store_and_listed(cli, runs_folder):
     trained = cli("train", "--model", "seed004", "--epochs", "1", "--limit", "1024")
     assert trained.returncode == 0, trained.stderr
     listed = cli("runs", "--json")
@@ -121,7 +127,7 @@ def test_a_cli_run_is_recorded_in_the_runs_store_and_listed(runs_folder):
     assert gone.returncode == 2 and "no run named" in gone.stderr
 
 
-def test_out_that_cannot_be_written_is_refused_before_training(tmp_path, runs_folder):
+def test_out_that_cannot_be_written_is_refused_before_training(cli, tmp_path, runs_folder):
     (tmp_path / "a-file").write_text("x")
     for out in (tmp_path, tmp_path / "a-file" / "model.pt"):
         result = cli("train", "--model", "seed004", "--epochs", "1", "--limit", "256", "--out", str(out))
@@ -130,7 +136,7 @@ def test_out_that_cannot_be_written_is_refused_before_training(tmp_path, runs_fo
     assert not runs_folder.exists() or not any(runs_folder.iterdir())
 
 
-def test_explain_and_predict_json_say_how_sure_they_are(tmp_path):
+def test_explain_and_predict_json_say_how_sure_they_are(cli, tmp_path):
     digit = 255 - mnist_data.test_images_uint8()[0].numpy()
     Image.fromarray(digit).resize((140, 140)).save(tmp_path / "digit.png")
     dot = np.full((200, 200), 255, np.uint8)
@@ -153,7 +159,7 @@ def test_explain_and_predict_json_say_how_sure_they_are(tmp_path):
     assert shown.returncode == 0 and "Grad-CAM on" in shown.stdout
 
 
-def test_spec_robustness_and_html_report_verbs(tmp_path, runs_folder):
+def test_spec_robustness_and_html_report_verbs(cli, tmp_path, runs_folder):
     spec = {"name": "cli-three", "layers": [{"block": "conv", "out": 8, "kernel": 3}, {"block": "relu"},
                                             {"block": "maxpool", "kernel": 2}, {"block": "conv", "out": 16},
                                             {"block": "relu"}, {"block": "gap"}, {"block": "linear", "out": 10}]}
@@ -180,7 +186,7 @@ def test_spec_robustness_and_html_report_verbs(tmp_path, runs_folder):
     assert "confusion-matrix" in page.read_text() and "http" not in page.read_text()
 
 
-def test_recipe_fast_trains_the_architectures_fast_variant(tmp_path, monkeypatch):
+def test_recipe_fast_trains_the_architectures_fast_variant(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     trained = cli("train", "--model", "seed001_iter3", "--recipe", "fast", "--epochs", "1", "--limit", "2048")
     assert trained.returncode == 0, trained.stderr
@@ -192,7 +198,7 @@ def test_recipe_fast_trains_the_architectures_fast_variant(tmp_path, monkeypatch
     assert refused.returncode == 2 and "no fast variant" in refused.stderr and "Traceback" not in refused.stderr
 
 
-def test_a_schedule_too_short_for_the_data_is_refused_before_a_run_exists(tmp_path, monkeypatch):
+def test_a_schedule_too_short_for_the_data_is_refused_before_a_run_exists(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     refused = cli("train", "--model", "seed001_iter3", "--recipe", "fast", "--epochs", "1", "--limit", "512")
     assert refused.returncode == 2 and "Traceback" not in refused.stderr

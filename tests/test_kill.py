@@ -6,6 +6,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ["train", "--model", "seed001_iter2", "--epochs", "20", "--limit", "1500", "--batch-size", "32"]
 
 
-def start(runs_folder: Path, name: str):
-    return subprocess.Popen([sys.executable, "-m", "mnist_core", *TRAIN, "--name", name], cwd=ROOT, env={**os.environ, "MNIST_RUNS": str(runs_folder)},
+def start(runs_folder: Path, name: str, **env: str):
+    return subprocess.Popen([sys.executable, "-m", "mnist_core", *TRAIN, "--name", name], cwd=ROOT,
+                            env={**os.environ, "MNIST_RUNS": str(runs_folder), **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -37,17 +39,46 @@ def assert_files_complete(folder: Path) -> None:
         load_checkpoint(folder / "model.pt")
 
 
+class Launched:
+    """A CLI training run in a process of its own (one torch thread), and the moment its training
+    loop began."""
+
+    def __init__(self, runs_folder: Path, name: str):
+        self.name = name
+        self.process = start(runs_folder, name, OMP_NUM_THREADS="1")
+        self.began_at = None
+        self.began = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self):
+        self.process.stderr.readline()  # "training ...": the data are loaded and the loop starts
+        self.began_at = time.monotonic()
+        self.began.set()
+
+
 def test_sigkill_at_random_moments_leaves_only_complete_files(tmp_path):
-    moments = random.Random(2026).sample([x / 10 for x in range(3, 60)], 5)
-    for index, delay in enumerate(sorted(moments)):
-        process = start(tmp_path, f"killed-{index}")
-        process.stderr.readline()  # "training ...": the data are loaded and the loop starts
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-        run = runs.get_run(f"killed-{index}", tmp_path)
-        assert run.status == "interrupted", (delay, run.status, run.reason)
-        assert_files_complete(tmp_path / run.name)
+    moments = sorted(random.Random(2026).sample([x / 10 for x in range(3, 60)], 5))
+    # Python and torch take seconds to start, so two runs are alive at a time, one torch thread
+    # each: a core apiece, as fast as one run alone. Each is killed `delay` seconds after its own
+    # training began, and the next one starts.
+    launched = [Launched(tmp_path, "killed-0"), Launched(tmp_path, "killed-1")]
+    try:
+        for index, delay in enumerate(moments):
+            run = launched[index]
+            assert run.began.wait(timeout=120), run.name
+            time.sleep(max(0.0, run.began_at + delay - time.monotonic()))
+            run.process.send_signal(signal.SIGKILL)
+            moment = time.monotonic() - run.began_at
+            run.process.wait(timeout=30)
+            if len(launched) < len(moments):
+                launched.append(Launched(tmp_path, f"killed-{len(launched)}"))
+            killed = runs.get_run(run.name, tmp_path)
+            assert killed.status == "interrupted", (delay, moment, killed.status, killed.reason)
+            assert_files_complete(tmp_path / killed.name)
+    finally:
+        for run in launched:
+            run.process.kill()
+            run.process.wait(timeout=30)
     assert {run.status for run in runs.list_runs(tmp_path)} == {"interrupted"}
 
 

@@ -164,7 +164,7 @@ def test_a_run_whose_process_died_is_interrupted_and_damaged_runs_are_listed(tmp
 def test_a_stop_request_reaches_a_run_in_another_process(tmp_path):
     env = {**os.environ, "MNIST_RUNS": str(tmp_path)}
     process = subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--model", "seed001_iter2",
-                                "--epochs", "50", "--limit", "2000", "--batch-size", "16", "--name", "cli-run"],
+                                "--epochs", "50", "--limit", "500", "--batch-size", "16", "--name", "cli-run"],
                                cwd=Path(__file__).resolve().parent.parent, env=env,
                                stderr=subprocess.PIPE, text=True)
     try:
