@@ -1,5 +1,7 @@
-"""The open run's live view: progress, Stop, epoch curves against the planned epochs, the batch
-loss, the planned learning rate and a grid of test digits relabelled at each epoch end.
+"""The open run's live view: progress, Stop and the batch loss every 2 s (a fragment); epoch curves
+against the planned epochs, the planned learning rate and a grid of test digits relabelled at each
+epoch end (redrawn only when an epoch ends). The run trains in its own process; this only reads
+its files.
 """
 from __future__ import annotations
 
@@ -36,20 +38,23 @@ def progress_text(run: runs.Run) -> tuple[float, str]:
 
 
 def live_view(name: str) -> None:
-    """The open run, redrawn every second while it trains: progress, Stop, curves, digits."""
+    """The open run's moving parts, redrawn every 2 s while it trains: progress, Stop and the batch
+    loss. What changes only at an epoch end (curves, digits) is drawn by run_charts, outside this
+    fragment: a new epoch or the run's end reruns the page once, so those redraw only then."""
     try:
         run = runs.get_run(name)
     except runs.RunNotFoundError:
         st.info("That run is gone (deleted).")
         return
-    seen_running = st.session_state.setdefault("seen_running", {})
-    if seen_running.get(name) and not run.is_running:
-        seen_running[name] = False
-        st.rerun(scope="app")  # it just ended: refresh Start, the table and the actions
+    seen = st.session_state.setdefault("live_seen", {})
+    now = (run.is_running, len(run.epochs()))
+    if name in seen and seen[name] != now:
+        seen[name] = now
+        st.rerun(scope="app")  # an epoch ended, or the run did: refresh the charts, Start, the table
+    seen[name] = now
     active = runs.active_run()
     if st.session_state.get(FOLLOW) and active is not None and active.name != name:
         st.rerun(scope="app")  # the queue started its next run: show that one
-    seen_running[name] = run.is_running
     title, button = st.columns([4, 1], vertical_alignment="bottom")
     title.subheader(f"Run {run.name}")
     fraction, text = progress_text(run)
@@ -62,28 +67,35 @@ def live_view(name: str) -> None:
     st.progress(fraction, text=text)
     if not run.is_running:
         st.markdown(f"Status: **{run.status}**: {run.reason}")
-    run_charts(run)
+    batches = run.batches()
+    if batches:
+        st.altair_chart(charts.batch_loss_chart(batches, run.progress.get("total_steps") or 0, height=200))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def digits_picture(indices: tuple, labels: tuple, predictions: tuple | None):
+    """The grid of fixed test digits, drawn once per epoch's predictions (not on every redraw)."""
+    images = loaders.cached_test_images()[list(indices)]
+    return pictures.sample_grid_image(images, list(labels), list(predictions) if predictions else None)
 
 
 def run_charts(run: runs.Run) -> None:
+    """What changes at epoch ends: the curves against the planned epochs, the planned learning
+    rate and the test digits relabelled after the latest epoch."""
     epochs = run.epochs()
     planned = run.config.get("epochs") or 1
     left, right = st.columns(2)
     if epochs:
         frame = charts.history_frame({run.name: epochs}, include_partial=True)
         left.altair_chart(charts.live_curves_chart(frame, "accuracy", planned))
-        left.altair_chart(charts.live_curves_chart(frame, "loss", planned))
+        right.altair_chart(charts.live_curves_chart(frame, "loss", planned))
     else:
         left.caption("Epoch curves appear at the end of the first epoch.")
-    total = run.progress.get("total_steps") or 0
-    batches = run.batches()
-    if batches:
-        right.altair_chart(charts.batch_loss_chart(batches, total))
     try:
         config = runs.config_of(run)
         train_size = min(config.limit or TRAIN_IMAGES, TRAIN_IMAGES)
         schedule = planned_lr(json.dumps(config.to_dict(), sort_keys=True), train_size)
-        right.altair_chart(charts.lr_chart(schedule, run.progress.get("step")))
+        (right if not epochs else left).altair_chart(charts.lr_chart(schedule, None))
     except ConfigError:
         pass
     samples = run.samples()
@@ -91,10 +103,10 @@ def run_charts(run: runs.Run) -> None:
     indices = latest["indices"] if latest else runs.sample_indices()
     try:
         labels = latest["labels"] if latest else loaders.test_labels(indices)
-        images = loaders.cached_test_images()[indices]
+        picture = digits_picture(tuple(indices), tuple(labels), tuple(latest["predictions"]) if latest else None)
     except DatasetError as error:
         st.caption(f"The test digits cannot be shown: {error}")
         return
     caption = (f"The same {len(indices)} test digits after epoch {latest['epoch']}: green right, red wrong"
                if latest else f"The same {len(indices)} test digits: labelled at each epoch end")
-    st.image(pictures.sample_grid_image(images, labels, latest["predictions"] if latest else None), caption=caption)
+    st.image(picture, caption=caption)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_ui.builder import builder
-from app_ui.live_view import live_view
+from app_ui.live_view import live_view, run_charts
 from app_ui.preview import augmentation_preview
 from app_ui.queue_panel import open_finished_batch, queue_panel
 from app_ui.run_manager import run_actions, runs_table
@@ -62,6 +62,7 @@ def render() -> None:
     waiting = any(item.state == "waiting" for item in runs.queued())
     # the live view reads the run's files every 2 s: the run trains in its own process meanwhile
     st.fragment(run_every=2.0 if opened.is_running or waiting else None)(live_view)(name)
+    run_charts(opened)
     if not opened.is_running:
         run_actions(opened)
     st.divider()
