@@ -21,8 +21,8 @@ from .routing import collapse_sidebar_on_phones, send_deep_links_through_router
 # name -> module, for the helpers the pages reach as ui.<name>
 _WHERE = {
     "charts": ["DIGITS", "SPLIT_COLOURS", "SPLIT_NAMES", "batch_loss_chart", "confusion_chart", "curves_chart",
-               "history_frame", "live_curves_chart", "lr_chart", "metric_scale", "probabilities_table",
-               "probability_chart"],
+               "history_frame", "live_curves_chart", "lr_chart", "metric_scale", "probability_chart"],
+    "readout": ["probabilities_table"],
     "colours": ["PALETTE", "colour_scale", "iteration_order", "model_colour"],
     "explain_view": ["explanation"],
     "loaders": ["cached_evaluation", "cached_logits", "cached_mnist", "cached_model", "cached_robustness",
@@ -38,7 +38,7 @@ _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names
 def __getattr__(name: str):
     if name not in _MODULE_OF:
         raise AttributeError(f"module 'app_ui' has no attribute {name!r}")
-    warmup.wait()  # never import the heavy modules from two threads at once (see warmup)
+    warmup.wait(first_only=_MODULE_OF[name] in warmup.FIRST_UI)  # one importing thread (see warmup)
     value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
     globals()[name] = value  # later look-ups skip this function
     return value

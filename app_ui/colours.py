@@ -1,8 +1,6 @@
 """Stable model colours (a model keeps its colour whatever is selected) and the iteration order."""
 from __future__ import annotations
 
-import altair as alt
-
 from mnist_core.store.records import Record
 
 PALETTE = ["#4c78a8", "#e45756", "#f58518", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6",
@@ -20,7 +18,10 @@ def model_colour(name: str) -> str:
     return PALETTE[int(hashlib.sha1(f"lab271003{name}".encode()).hexdigest(), 16) % len(PALETTE)]
 
 
-def colour_scale(names) -> alt.Scale:
+def colour_scale(names):
+    """One alt.Scale of every model's colour (Altair imported here: the Draw page never needs it)."""
+    import altair as alt
+
     names = sorted(set(names))
     return alt.Scale(domain=names, range=[model_colour(name) for name in names])
 

@@ -40,7 +40,7 @@ def record_label(records: dict[str, Record]):
     return lambda key: records[key].label() if key in records else key
 
 
-@st.cache_resource(show_spinner="Loading model…", max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)  # ~30 ms a model; preloaded by warmup
 def cached_model(path: str, modified: float, size: int):
     """(model, checkpoint); the file's mtime and size invalidate the cache when it changes."""
     return load_model(path)

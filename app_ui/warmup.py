@@ -14,26 +14,51 @@ from __future__ import annotations
 import importlib
 import threading
 
-MODULES = ("torch", "mnist_core", "mnist_core.analysis.predict", "mnist_core.analysis.explain",
-           "mnist_core.analysis.changes", "mnist_core.analysis.pareto", "mnist_core.store.derived",
-           "mnist_core.reports.html", "mnist_core.training.planning", "pandas", "altair", "PIL.Image",
-           "app_ui.loaders", "app_ui.charts", "app_ui.colours", "app_ui.pictures", "app_ui.explain_view",
-           "app_ui.train_form", "app_ui.builder", "app_ui.queue_panel", "app_ui.preview", "app_ui.live_view",
-           "app_ui.run_manager")
+# What the Draw page needs, first: it waits only for these. Then everything the other pages import.
+FIRST_UI = ("loaders", "pictures", "colours", "readout", "explain_view")
+FIRST = ("torch", "mnist_core", "mnist_core.analysis.predict", "mnist_core.analysis.uncertainty",
+         "mnist_core.analysis.explain", "PIL.Image", *(f"app_ui.{name}" for name in FIRST_UI))
+THEN = ("mnist_core.analysis.changes", "mnist_core.analysis.pareto", "mnist_core.store.derived",
+        "mnist_core.reports.html", "mnist_core.training.planning", "pandas", "altair", "app_ui.charts",
+        "app_ui.train_form", "app_ui.builder", "app_ui.queue_panel", "app_ui.preview", "app_ui.live_view",
+        "app_ui.run_manager")
 
+_FIRST_DONE = threading.Event()
 _DONE = threading.Event()
 _START = threading.Lock()
 _THREAD: threading.Thread | None = None
 
 
+def _import(names) -> None:
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the page that needs it imports it again and shows why
+            pass
+
+
+def _load_shipped_models() -> None:
+    """Load the shipped checkpoints into the app's model cache, so the first drawing is answered
+    without waiting for 12 files to be read."""
+    try:
+        from mnist_core.store.shipped import list_checkpoints
+
+        from .loaders import cached_model, weights_key
+
+        for record in list_checkpoints()[0]:
+            cached_model(*weights_key(record))
+    except Exception:  # noqa: BLE001 - the page loads (and reports) them itself
+        pass
+
+
 def _import_all() -> None:
     try:
-        for name in MODULES:
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - the page that needs it imports it again and shows why
-                pass
+        _import(FIRST)
+        _load_shipped_models()
+        _FIRST_DONE.set()
+        _import(THEN)
     finally:
+        _FIRST_DONE.set()
         _DONE.set()
 
 
@@ -46,7 +71,9 @@ def start() -> None:
             _THREAD.start()
 
 
-def wait() -> None:
-    """Block until every heavy module is imported (starting the imports if nobody has)."""
+def wait(first_only: bool = False) -> None:
+    """Block until every heavy module is imported (with first_only, the Draw page's: FIRST), starting
+    the imports if nobody has. A thread that waited for FIRST may use those modules while THEN is
+    still importing: they are complete, and it holds no import lock the importer could need."""
     start()
-    _DONE.wait()
+    (_FIRST_DONE if first_only else _DONE).wait()

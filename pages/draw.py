@@ -58,7 +58,7 @@ def drawing() -> None:
             st.info(f"Showing {st.session_state.get('draw_injected_label', 'an injected image')} instead of your "
                     f"drawing.", icon=":material/image:")
             st.button("Back to my drawing", on_click=lambda: st.session_state.pop(INJECTED, None))
-    ui.wait_for_imports()  # after the canvas: torch and the models (app_ui.warmup)
+    ui.wait_for_imports(first_only=True)  # after the pad: torch and what this page needs (app_ui.warmup)
     from mnist_core.analysis.predict import classify_with_models
     from mnist_core.analysis.uncertainty import judge
 
