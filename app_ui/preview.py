@@ -2,6 +2,8 @@
 """
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from mnist_core.data.augment import preview
@@ -9,6 +11,16 @@ from mnist_core.data.mnist import DatasetError
 from mnist_core.training.config import TrainConfig
 
 from . import loaders, pictures
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def preview_pictures(config_json: str, seed: int):
+    """(the 16 digits, as augmented) as two pictures, once per recipe and sample seed: the page
+    draws the preview on every run, open or not."""
+    config = TrainConfig.from_dict(json.loads(config_json))
+    originals, augmented = preview(loaders.cached_mnist().train.images, config, seed)
+    return (pictures.tile(pictures.to_unit(originals), columns=16, factor=3),
+            pictures.tile(pictures.to_unit(augmented), columns=16, factor=3))
 
 
 def augmentation_preview(config: TrainConfig | None) -> None:
@@ -20,12 +32,13 @@ def augmentation_preview(config: TrainConfig | None) -> None:
         if right.button("New sample", icon=":material/casino:", key="new_sample"):
             st.session_state.preview_seed = st.session_state.get("preview_seed", 0) + 1
         try:
-            originals, augmented = preview(loaders.cached_mnist().train.images, config, st.session_state.get("preview_seed", 0))
+            originals, augmented = preview_pictures(json.dumps(config.to_dict(), sort_keys=True),
+                                                    st.session_state.get("preview_seed", 0))
         except DatasetError as error:
             st.error(str(error))
             return
         left.caption(f"Rotation ±{config.rotation:g}°, shift ±{100 * config.translate:g}%, zoom ±{100 * config.scale:g}%, "
                      f"centre crop to {config.center_crop_size} px with probability {config.center_crop_prob:g} "
                      f"(a new random draw for every image in every batch).")
-        st.image(pictures.tile(pictures.to_unit(originals), columns=16, factor=3), caption="The training digits")
-        st.image(pictures.tile(pictures.to_unit(augmented), columns=16, factor=3), caption="As the recipe augments them")
+        st.image(originals, caption="The training digits")
+        st.image(augmented, caption="As the recipe augments them")
