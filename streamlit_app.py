@@ -21,3 +21,4 @@ st.session_state["shown_page"] = page.url_path
 if page.url_path != "":  # the Draw page (the default) draws its canvas first, then waits itself
     app_ui.wait_for_imports()
 page.run()
+app_ui.warmup.page_shown()

@@ -24,6 +24,7 @@ THEN = ("mnist_core.analysis.changes", "mnist_core.analysis.pareto", "mnist_core
         "app_ui.run_manager")
 
 _FIRST_DONE = threading.Event()
+_GO_ON = threading.Event()  # THEN starts once the first page is shown, or once a page needs it
 _DONE = threading.Event()
 _START = threading.Lock()
 _THREAD: threading.Thread | None = None
@@ -66,6 +67,7 @@ def _import_all() -> None:
         _import(FIRST)
         _load_shipped_models()
         _FIRST_DONE.set()
+        _GO_ON.wait(timeout=10)  # not while the first visitor's page renders: they share the GIL
         _import(THEN)
         _load_dataset()
     finally:
@@ -87,4 +89,11 @@ def wait(first_only: bool = False) -> None:
     the imports if nobody has. A thread that waited for FIRST may use those modules while THEN is
     still importing: they are complete, and it holds no import lock the importer could need."""
     start()
+    if not first_only:
+        _GO_ON.set()
     (_FIRST_DONE if first_only else _DONE).wait()
+
+
+def page_shown() -> None:
+    """The router's run ended: the rest of the imports may go on."""
+    _GO_ON.set()
