@@ -309,6 +309,14 @@ def _create_folder(config: TrainConfig, directory: Path | None, name: str | None
     write_json(staging / STATUS, {"status": "running", "reason": "starting", "step": 0, "total_steps": None,
                                   "pid": os.getpid(), "updated_at": time.time(), "started_at": time.time()})
     wanted = sanitize_name(name) if name else None
+    with _CREATE_LOCK:  # threads of one process take turns; processes rely on the atomic rename
+        return _claim_name(staging, directory, wanted, config)
+
+
+_CREATE_LOCK = threading.Lock()
+
+
+def _claim_name(staging: Path, directory: Path, wanted: str | None, config: TrainConfig) -> Path:
     for attempt in range(100):
         candidate = wanted or new_run_name(config.model, directory)
         try:
