@@ -291,6 +291,11 @@ def _settle_exited_worker(folder: Path, returncode: int) -> None:
 
 
 def _create_folder(config: TrainConfig, directory: Path | None, name: str | None) -> Path:
+    with _CREATE_LOCK:  # threads of one process take turns (cleanup scans the folder); processes rely on the rename
+        return _create_folder_unlocked(config, directory, name)
+
+
+def _create_folder_unlocked(config: TrainConfig, directory: Path | None, name: str | None) -> Path:
     """A new run folder, complete (config.json, status.json) the moment it appears: it is filled
     under a hidden name, then renamed into place, which is atomic and refuses an existing run. Two
     starts with one name: one gets it, the other a RunError (an explicit --name) or the next free
@@ -309,8 +314,7 @@ def _create_folder(config: TrainConfig, directory: Path | None, name: str | None
     write_json(staging / STATUS, {"status": "running", "reason": "starting", "step": 0, "total_steps": None,
                                   "pid": os.getpid(), "updated_at": time.time(), "started_at": time.time()})
     wanted = sanitize_name(name) if name else None
-    with _CREATE_LOCK:  # threads of one process take turns; processes rely on the atomic rename
-        return _claim_name(staging, directory, wanted, config)
+    return _claim_name(staging, directory, wanted, config)
 
 
 _CREATE_LOCK = threading.Lock()
