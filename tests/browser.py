@@ -103,3 +103,17 @@ def stroke(page, box, points, steps: int = 4) -> None:
 def stop_button(page):
     """The Train page's Stop button (not the one in Streamlit's own "Running…" status widget)."""
     return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True)
+
+
+def set_number(page, label: str, value, timeout: float = 30) -> None:
+    """Type `value` into the number input labelled `label`, once the page has settled: while a
+    rerun moves a form (a run's heading appears above it), Streamlit shows the old copy beside the
+    new one for a moment, and filling the old one is lost."""
+    field = page.get_by_label(label, exact=True)
+    deadline = time.time() + timeout
+    while field.count() != 1 and time.time() < deadline:
+        page.wait_for_timeout(200)
+    field.first.fill(str(value))
+    field.first.press("Enter")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(400)

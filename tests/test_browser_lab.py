@@ -4,7 +4,7 @@ import shutil
 import time
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, set_number, streamlit_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
@@ -28,13 +28,6 @@ def settle(page) -> None:
 def choose(page, label: str, option: str) -> None:
     page.get_by_label(label, exact=True).first.click()
     page.get_by_role("option", name=option, exact=True).click()
-    settle(page)
-
-
-def set_number(page, label: str, value) -> None:
-    field = page.get_by_label(label, exact=True).first
-    field.fill(str(value))
-    field.press("Enter")
     settle(page)
 
 

@@ -5,7 +5,7 @@ import shutil
 import time
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, stop_button, streamlit_server
+from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, set_number, stop_button, streamlit_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
@@ -30,13 +30,6 @@ def app(runs_folder, checkpoints_folder):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             yield url, browser
             browser.close()
-
-
-def set_number(page, label: str, value: int) -> None:
-    field = page.get_by_label(label, exact=True)
-    field.fill(str(value))
-    field.press("Enter")
-    page.wait_for_timeout(400)
 
 
 def open_train_page(page) -> None:
