@@ -65,6 +65,10 @@ def live_view(name: str) -> None:
             except runs.RunError as error:
                 st.warning(str(error))
     st.progress(fraction, text=text)
+    reason = (run.config.get("extra") or {}).get("precision_reason")
+    if reason:  # the loop settled precision "auto" for this machine: say what and why
+        st.caption(f"Precision **{run.config.get('precision')}**"
+                   f"{' + channels_last' if run.config.get('channels_last') else ''}: {reason}")
     if not run.is_running:
         st.markdown(f"Status: **{run.status}**: {run.reason}")
     batches = run.batches()

@@ -148,7 +148,9 @@ def settings_form() -> None:
         number(row[1], "label_smoothing", step=0.05, fmt="%.2f")
         number(row[2], "seed")
         row[3].radio("Precision", PRECISIONS, key="form_precision", horizontal=True,
-                     help="bf16: the forward pass under bfloat16 autocast (weights and updates stay fp32).")
+                     help="auto: bf16 only where this machine measures it faster, else fp32 (the run's page says "
+                          "which and why). bf16: the forward pass under bfloat16 autocast (weights and "
+                          "updates stay fp32).")
         row = st.columns(4)
         number(row[0], "rotation", step=1.0, fmt="%.1f")
         number(row[1], "translate", step=0.01, fmt="%.2f")

@@ -22,7 +22,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -47,17 +46,9 @@ WARM_SECONDS = 5  # page switches are timed on a warm server: after its backgrou
 
 
 def machine() -> dict:
-    import torch
+    from mnist_core.training.machine import machine_info
 
-    model = platform.processor() or ""
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu_count": os.cpu_count(), "cpu_model": model, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-            "torch_version": torch.__version__, "load_average": [round(x, 2) for x in os.getloadavg()],
-            "emulated": bool(os.environ.get("ATEN_CPU_CAPABILITY"))}
+    return machine_info()
 
 
 def wait_idle(page, timeout_ms: int = 30000) -> None:

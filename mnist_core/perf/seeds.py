@@ -8,15 +8,14 @@ that was chosen on the validation split.
 """
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from pathlib import Path
 
-import torch
-
 from ..data.mnist import MNIST
 from ..store.shipped import publish
+from ..training.machine import machine_info, resolve
+from ..training.recipes import default_config
 from .epoch_timing import first_epoch_reaching
 
 
@@ -29,10 +28,9 @@ def time_to_target(history: list[dict], target: float) -> tuple[int | None, floa
     return epoch, sum(row["seconds"] for row in history[:epoch])
 
 
-def machine() -> dict:
-    """What the timings were taken on."""
-    return {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "torch_version": torch.__version__}
+def machine(precision: str | None = None) -> dict:
+    """What the timings were taken on (CPU model and capability, cores, threads, torch, load)."""
+    return machine_info(precision)
 
 
 def train_seeds(model: str, seeds: list[int], target: float, data: MNIST, ship_to: Path,
@@ -62,7 +60,8 @@ def train_seeds(model: str, seeds: list[int], target: float, data: MNIST, ship_t
     return {"model": model, "target": target, "seeds": results,
             "mean_final_test_acc": statistics.mean(finals),
             "median_seconds_to_target": statistics.median(reached) if reached else None,
-            "seeds_reaching_target": len(reached), "machine": machine()}
+            "seeds_reaching_target": len(reached),
+            "machine": machine(resolve(default_config(model, device="cpu")).precision)}
 
 
 def seeds_table(report: dict) -> str:

@@ -152,6 +152,12 @@ class Run:
     def wall_seconds(self) -> float | None:
         return self.progress.get("wall_seconds") or self.progress.get("elapsed_s")
 
+    @property
+    def study(self) -> str | None:
+        """The study this run belongs to (a sweep's trials: `extra["study"]`), or None."""
+        extra = self.config.get("extra")
+        return extra.get("study") if isinstance(extra, dict) else None
+
     def epochs(self) -> list[dict]:
         """One row per evaluated epoch (a stopped run's last row is marked partial)."""
         return read_jsonl(self._folder / EPOCHS)
@@ -202,6 +208,8 @@ class RunRecorder(Callback):
         return value
 
     def on_fit_start(self, state) -> None:
+        # the loop settled "auto" settings (precision, memory format) for this machine: keep what ran
+        write_json(self.folder / CONFIG, state.config.to_dict())
         self.status(state)
 
     def on_batch_end(self, state) -> None:
@@ -215,7 +223,7 @@ class RunRecorder(Callback):
 
     def on_epoch_end(self, state) -> None:
         append_jsonl(self.folder / EPOCHS, json_safe(state.history[-1]))
-        if self.data is not None:
+        if self.data is not None and state.config.evaluate_test:  # the grid is of test digits
             append_jsonl(self.folder / SAMPLES, {"epoch": state.epoch, **sample_predictions(state.model, self.data)})
         self.status(state)
 
@@ -223,7 +231,7 @@ class RunRecorder(Callback):
         if state.history and state.status != "failed":
             final = state.history[-1]
             save_checkpoint(self.folder / WEIGHTS, state.model, state.config.model, state.config.to_dict(),
-                            state.history, {"status": state.status, "final_test_acc": final["test_acc"],
+                            state.history, {"status": state.status, "final_test_acc": final.get("test_acc"),
                                             "best_val_epoch": state.best_epoch})
         (self.folder / STOP_REQUEST).unlink(missing_ok=True)
         self.status(state, wall_seconds=state.wall_seconds)
@@ -583,9 +591,14 @@ def unpromote(stem: str, checkpoints: Path | None = None) -> None:
 
 def config_of(run: Run) -> TrainConfig:
     """The run's settings as a TrainConfig (for "Settings from this run"); ConfigError if they no
-    longer validate (e.g. a model that is no longer registered)."""
+    longer validate (e.g. a model that is no longer registered). A sweep's trial gives its
+    settings, not its membership: no study tag, and the test split evaluated again."""
+    values = dict(run.config)
+    if isinstance(values.get("extra"), dict):
+        values["extra"] = {key: value for key, value in values["extra"].items() if key not in ("study", "trial")}
+    values.pop("evaluate_test", None)
     try:
-        return TrainConfig.from_dict(run.config)
+        return TrainConfig.from_dict(values)
     except (ConfigError, TypeError) as error:
         raise ConfigError(f"run {run.name!r}: its settings cannot be reused: {error}") from None
 

@@ -52,6 +52,10 @@ class ProgressPrinter(Callback):
         print(f"training {config.model} with recipe {config.recipe}: {config.epochs} epochs, "
               f"{state.train_size} images, batch {config.batch_size}, device {state.device}",
               file=self.stream, flush=True)
+        reason = config.extra.get("precision_reason")
+        if reason:
+            print(f"precision {config.precision}{' + channels_last' if config.channels_last else ''} ({reason})",
+                  file=self.stream, flush=True)
 
     def on_epoch_end(self, state) -> None:
         row = state.history[-1]

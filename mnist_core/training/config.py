@@ -12,7 +12,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULERS = ("none", "step", "onecycle", "cosine")
 LOSSES = ("cross_entropy", "nll")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 class ConfigError(ValueError):
@@ -48,10 +48,12 @@ class TrainConfig:
     limit: int | None = None  # use only the first N training images (dry runs, tests)
     eval_limit: int | None = None  # evaluate on only the first N validation / test images
     validation_size: int = 5000  # held out from the 60k training images, fixed seed
+    evaluate_test: bool = True  # False: the test split is never read (sweeps choose on validation alone)
     eval_batch_size: int = 256  # see evaluate.EVAL_BATCH
     device: str = "auto"
     channels_last: bool = False  # memory format; can speed up convs on CPU
-    precision: str = "fp32"  # "bf16": forward under bfloat16 autocast (weights, loss, updates stay fp32)
+    precision: str = "fp32"  # "bf16": forward under bfloat16 autocast (weights, loss, updates stay fp32);
+    # "auto": bf16 only where measured faster on this machine (training/machine.py)
     log_every_batches: int = 20  # how often batch-level callbacks get a "log" flag
     extra: dict = field(default_factory=dict)  # free-form notes carried with the run
     spec: dict | None = None  # a network built from blocks (spec.py); then model is "spec:<name>"
@@ -87,6 +89,8 @@ class TrainConfig:
             _finite_range(self, "target_accuracy", 0.0, 100.0, include_low=False)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ConfigError(f"seed must be an integer, got {self.seed!r}")
+        if not isinstance(self.evaluate_test, bool):
+            raise ConfigError(f"evaluate_test must be true or false, got {self.evaluate_test!r}")
         for name in ("limit", "eval_limit"):
             if getattr(self, name) is not None:
                 _positive_int(self, name)

@@ -1,7 +1,8 @@
 """fit(): the training loop. It fires callback events and never prints.
 
 Data stay resident as tensors; each epoch is a `randperm` over them, each batch is augmented in
-one call (augment.py). Validation and test are evaluated at every epoch end; model selection and
+one call (augment.py). Validation and test are evaluated at every epoch end (test unless
+`evaluate_test` is off, as in sweeps: then its rows have no test figures); model selection and
 early stopping read the *validation* split only. A stop request is honoured between batches and
 leaves a consistent history (a partial epoch is evaluated and marked `partial`). A non-finite
 loss ends the run as `failed`. Same seed on the CPU -> identical history.
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ..analysis.evaluate import loss_and_accuracy, predict_logits
 from ..data.augment import augment_from_config
@@ -24,6 +24,8 @@ from ..models.spec import network
 from .callbacks import Callback, EarlyStopAtAccuracy
 from .config import ConfigError, TrainConfig
 from .devices import pick_device
+from .machine import resolve as resolve_settings
+from .step import compute_loss, train_step  # noqa: F401 - the loop's public step
 
 
 @dataclass
@@ -97,12 +99,6 @@ def make_scheduler(optimizer, config: TrainConfig, batches_per_epoch: int):
     return None, False
 
 
-def compute_loss(output: torch.Tensor, labels: torch.Tensor, config: TrainConfig) -> torch.Tensor:
-    if config.loss == "nll":
-        return F.nll_loss(F.log_softmax(output, dim=1), labels)
-    return F.cross_entropy(output, labels, label_smoothing=config.label_smoothing)
-
-
 def evaluate_split(model: nn.Module, split: Split, config: TrainConfig, device) -> tuple[float, float]:
     """(loss, accuracy %) on a split, or NaNs for an empty one."""
     split = split.head(config.eval_limit)
@@ -119,6 +115,7 @@ def prepare(images: torch.Tensor, config: TrainConfig, device) -> torch.Tensor:
 def fit(config: TrainConfig, data: MNIST | None = None, model: nn.Module | None = None,
         callbacks: list[Callback] | tuple = ()) -> TrainState:
     """Train `config.model` (or the given model) and return the final TrainState."""
+    config = resolve_settings(config)  # precision "auto" → what this machine runs fastest
     torch.manual_seed(config.seed)  # weights init and dropout
     generator = torch.Generator().manual_seed(config.seed)  # shuffling and augmentation
     data = data or load_mnist(validation_size=config.validation_size)
@@ -153,24 +150,6 @@ def fit(config: TrainConfig, data: MNIST | None = None, model: nn.Module | None 
     state.wall_seconds = time.perf_counter() - started
     fire(callbacks, "on_fit_end", state)
     return state
-
-
-def train_step(model: nn.Module, optimizer, images: torch.Tensor, labels: torch.Tensor,
-               config: TrainConfig) -> tuple[torch.Tensor | None, torch.Tensor | float]:
-    """One optimisation step (forward under the config's precision, loss, backward, update).
-
-    Returns (loss, output), or (None, the loss value) when the loss is not finite: the weights are
-    then left as they were. fit() and the bench both call this, so they time the same step."""
-    with torch.autocast(images.device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
-        output = model(images)
-    output = output.float()
-    loss = compute_loss(output, labels, config)
-    if not torch.isfinite(loss):
-        return None, loss.item()
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    return loss, output
 
 
 def lr_schedule(config: TrainConfig, batches_per_epoch: int, points: int = 200) -> list[dict]:
@@ -235,13 +214,16 @@ def record_epoch(state: TrainState, data: MNIST, loss_sum, correct, seen, train_
         return
     config, model, device = state.config, state.model, state.device
     val_loss, val_acc = evaluate_split(model, data.validation, config, device)
-    test_loss, test_acc = evaluate_split(model, data.test, config, device)
+    tested = {}
+    if config.evaluate_test:
+        test_loss, test_acc = evaluate_split(model, data.test, config, device)
+        tested = {"test_loss": test_loss, "test_acc": test_acc}
     partial = state.batch < state.batches_per_epoch
     state.history.append({
         "epoch": state.epoch, "partial": partial, "batches": state.batch,
         "batches_per_epoch": state.batches_per_epoch,
         "train_loss": loss_sum / seen, "train_acc": 100.0 * correct / seen,
-        "val_loss": val_loss, "val_acc": val_acc, "test_loss": test_loss, "test_acc": test_acc,
+        "val_loss": val_loss, "val_acc": val_acc, **tested,
         "lr": state.lr, "seconds": time.perf_counter() - epoch_started,
         "images_per_s": seen / max(train_seconds, 1e-9),
     })
