@@ -90,6 +90,8 @@ class Record:
         if self.summary is None:
             return f"{self.key} ({self.status})"
         partial = ", partial" if self.summary.partial else ""
+        if not _finite(self.summary.final_test_acc):  # a sweep's trial: validation only
+            return f"{self.key} (val {self.summary.final_val_acc:.2f}%{partial})"
         return f"{self.key} ({self.summary.final_test_acc:.2f}%{partial})"
 
     def to_dict(self) -> dict:
@@ -121,21 +123,26 @@ def summarize_history(history: list[dict], seed: int | None = None,
 
     Figures come from the complete epochs; a run stopped inside its first epoch is summarized
     from that partial epoch (and marked partial). Non-finite values (a diverged run) are kept
-    out: such rows cannot be final or best."""
-    usable = [row for row in history if _finite(row.get("test_acc")) and _finite(row.get("val_acc"))]
+    out: such rows cannot be final or best. Rows without test figures (a sweep's trials never read
+    the test split) are summarized from validation; their test figures are NaN."""
+    usable = [row for row in history if _finite(row.get("val_acc"))
+              and (_finite(row.get("test_acc")) or "test_acc" not in row)]
     complete = [row for row in usable if not row.get("partial")]
     rows = complete or usable
     if not rows:
         return None
     final = rows[-1]
-    best_test = max(rows, key=lambda row: row["test_acc"])
+    tested = [row for row in rows if "test_acc" in row]
+    best_test = max(tested, key=lambda row: row["test_acc"]) if tested else {}
     best_val = max(rows, key=lambda row: row["val_acc"])  # the first of equals: the earliest epoch
     seconds = wall_seconds if wall_seconds is not None else sum(row.get("seconds", 0.0) for row in history)
+    untested = math.nan
     return Summary(
-        epochs=len(complete), final_test_acc=final["test_acc"], final_test_loss=final["test_loss"],
-        final_val_acc=final["val_acc"], best_test_acc=best_test["test_acc"],
-        best_test_epoch=best_test["epoch"], best_val_acc=best_val["val_acc"],
-        best_val_epoch=best_val["epoch"], test_acc_at_best_val=best_val["test_acc"],
+        epochs=len(complete), final_test_acc=final.get("test_acc", untested),
+        final_test_loss=final.get("test_loss", untested), final_val_acc=final["val_acc"],
+        best_test_acc=best_test.get("test_acc", untested), best_test_epoch=best_test.get("epoch"),
+        best_val_acc=best_val["val_acc"], best_val_epoch=best_val["epoch"],
+        test_acc_at_best_val=best_val.get("test_acc", untested),
         wall_seconds=seconds, seed=None if seed is None else int(seed),
         partial=bool(history and history[-1].get("partial")))
 
@@ -161,6 +168,9 @@ def summarize(name: str, kind: str, config: dict, history: list[dict], *, status
     summary = summarize_history(history, config.get("seed"), wall_seconds)
     if summary is not None and final_train_set_acc is not None:
         summary.final_train_set_acc = final_train_set_acc
+    if summary is not None and verified_test_acc is not None and not _finite(summary.final_test_acc):
+        # a sweep's trial, promoted: its final weights' test accuracy is the one measured now
+        summary.final_test_acc = summary.best_test_acc = verified_test_acc
     weights = Path(weights_path) if weights_path is not None else None
     present = weights is not None and weights.is_file()
     return Record(
