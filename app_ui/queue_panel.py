@@ -8,6 +8,8 @@ import streamlit as st
 
 from mnist_core.models import list_models, model_info
 from mnist_core.store import runs
+from mnist_core.store.mode import fit_demo
+from mnist_core.training.config import ConfigError
 from mnist_core.training.recipes import default_config
 
 from . import loaders
@@ -21,7 +23,7 @@ def queue_panel() -> None:
                    "Compare opens on them when the last one ends. (Full recipes: minutes to an hour on 2 cores.)")
         fast = st.toggle("Fast recipes", key="reproduce_fast",
                          help="Queue each write-up architecture with its `<model>_fast` recipe (ours: "
-                              "one-cycle, bf16, few epochs) instead of the write-up's own.")
+                              "one-cycle, precision auto, few epochs) instead of the write-up's own.")
         sources = sorted({model_info(name).source for name in list_models()})
         for column, source in zip(st.columns(len(sources)), sources):
             names = [name for name in list_models() if model_info(name).source == source]
@@ -29,9 +31,13 @@ def queue_panel() -> None:
             recipe = "fast" if fast and source != "own" else None
             if column.button(label, key=f"reproduce_{source}", help=", ".join(names)):
                 batch = f"Reproduce write-up {source}{' (fast)' if recipe else ''} ({len(names)} runs)"
-                loaders.queue_runs([default_config(name, recipe) for name in names], batch)
-                st.session_state[FOLLOW], st.session_state[BATCH] = True, batch
-                st.rerun()
+                try:
+                    loaders.queue_runs([fit_demo(default_config(name, recipe)) for name in names], batch)
+                except ConfigError as refused:  # e.g. more runs than a demo queues
+                    st.error(f"Cannot queue: {refused}")
+                else:
+                    st.session_state[FOLLOW], st.session_state[BATCH] = True, batch
+                    st.rerun()
         items = runs.queued()
         if not items:
             return

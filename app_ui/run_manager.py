@@ -8,6 +8,7 @@ import streamlit as st
 
 from mnist_core.data.mnist import DatasetError
 from mnist_core.store import runs
+from mnist_core.store.mode import is_demo
 from mnist_core.store.shipped import list_checkpoints
 from mnist_core.training.config import ConfigError
 
@@ -29,6 +30,8 @@ def run_actions(run: runs.Run) -> None:
                           icon=":material/download:")
         c.download_button("Weights (.pt)", run.weights_path.read_bytes(), f"{run.name}.pt",
                           icon=":material/download:")
+    if is_demo():  # a public demo: promoting and deleting are off (and refused in mnist_core too)
+        return
     if d.button("Promote…", icon=":material/upload:", disabled=run.status != "finished",
                 help="Copy into checkpoints/ so every page offers it (finished runs only)"
                 if run.status == "finished" else f"Only finished runs can be promoted; this one is {run.status}."):

@@ -12,6 +12,7 @@ from mnist_core.data.mnist import DatasetError
 from mnist_core.models import list_models, model_info
 from mnist_core.models.spec import network_parameters
 from mnist_core.store import runs
+from mnist_core.store.mode import fit_demo
 from mnist_core.training.config import LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULERS, ConfigError, TrainConfig
 from mnist_core.training.planning import estimate_duration
 from mnist_core.training.recipes import default_config, get_recipe, list_recipes, spec_config
@@ -55,7 +56,8 @@ FIELDS = {
 
 def load_form(config: TrainConfig) -> None:
     """Put a config's values into the form's widgets (before they are drawn); a spec's blocks go
-    into the builder."""
+    into the builder. In demo mode the config is first shrunk to the demo's cap."""
+    config = fit_demo(config)
     for name in FIELDS:
         value = getattr(config, name)
         st.session_state[f"form_{name}"] = (value or 0) if name == "limit" else value
@@ -175,9 +177,13 @@ def start_row(config: TrainConfig | None, error: str | None, active: runs.Run | 
               else error)
     if middle.button("Add to queue", icon=":material/queue:", disabled=error is not None,
                      help="Trains after whatever is training or queued now, one run at a time"):
-        loaders.queue_runs([config], "queued by hand")
-        st.session_state[FOLLOW] = True
-        st.toast("Queued")
+        try:
+            loaders.queue_runs([config], "queued by hand")
+        except ConfigError as refused:  # e.g. a demo's queue is full
+            st.error(f"Cannot queue: {refused}")
+        else:
+            st.session_state[FOLLOW] = True
+            st.toast("Queued")
     if left.button("Start training", type="primary", icon=":material/play_arrow:",
                    disabled=reason is not None, help=reason):
         try:

@@ -97,3 +97,23 @@ def cli(mnist, capsys, monkeypatch):
         return CliResult(code, out, err)
 
     return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_orphan_workers(tmp_path_factory):
+    """After the session, stop any run worker still training in this session's temporary folders
+    (a test that fails before its Stop would otherwise leave a full training run eating the cores)."""
+    yield
+    import signal
+
+    base = str(tmp_path_factory.getbasetemp())
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"mnist_core.store.worker" in command and any(base.encode() in part for part in command):
+            try:
+                os.kill(int(proc.name), signal.SIGTERM)
+            except OSError:
+                pass

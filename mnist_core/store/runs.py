@@ -44,6 +44,7 @@ from .records import (
     write_json,
     write_record,
 )
+from .mode import check_demo_run, refuse_in_demo
 from .shipped import checkpoints_dir, list_checkpoints
 
 NAME_PATTERN = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -353,6 +354,7 @@ def check_trainable(config: TrainConfig, data=None) -> None:
 
     train_size = len(data.train) if data is not None else TRAIN_IMAGES - config.validation_size
     check_schedule(config, planned_batches(config, train_size))
+    check_demo_run(config)  # demo mode's caps (nothing in full mode)
 
 
 def start_run(config: TrainConfig, directory: Path | None = None, name: str | None = None, data=None) -> Run:
@@ -484,6 +486,7 @@ def stop_run(name: str, directory: Path | None = None) -> str:
 
 
 def delete_run(name: str, directory: Path | None = None) -> None:
+    refuse_in_demo("Deleting runs")
     run = get_run(name, directory)
     if run.status == "running":
         raise RunError(f"run {name!r} is training; stop it before deleting it")
@@ -539,6 +542,7 @@ def _verified_accuracy(run: Run, data) -> float:
 
 def plan_promotion(name: str, stem: str | None = None, checkpoints: Path | None = None,
                    directory: Path | None = None, data=None) -> PromotionPlan:
+    refuse_in_demo("Promoting runs to checkpoints")
     checkpoints = Path(checkpoints or checkpoints_dir())
     run, stem = _check_promotable(name, stem, checkpoints, directory)
     accuracy = _verified_accuracy(run, data)
@@ -553,6 +557,7 @@ def promote(name: str, stem: str | None = None, checkpoints: Path | None = None,
             directory: Path | None = None, data=None) -> Record:
     """Copy a finished run's weights and record into checkpoints/ as <stem>.pt/.json (kind
     "promoted"). The weights are loaded and evaluated first; nothing is ever overwritten."""
+    refuse_in_demo("Promoting runs to checkpoints")
     checkpoints = Path(checkpoints or checkpoints_dir())
     run, stem = _check_promotable(name, stem, checkpoints, directory)
     accuracy = _verified_accuracy(run, data)
@@ -576,6 +581,7 @@ def promote(name: str, stem: str | None = None, checkpoints: Path | None = None,
 
 def unpromote(stem: str, checkpoints: Path | None = None) -> None:
     """Remove a promoted checkpoint (its .pt and .json); shipped checkpoints are refused."""
+    refuse_in_demo("Un-promoting checkpoints")
     checkpoints = Path(checkpoints or checkpoints_dir())
     path = checkpoints / f"{stem}.json"
     try:
@@ -644,6 +650,9 @@ def enqueue(configs: list[TrainConfig], batch: str = "queued by hand", directory
     for config in configs:
         check_trainable(config, data)
     with _QUEUE_LOCK:
+        waiting = sum(item.state == "waiting" for item in _QUEUE)
+        for offset, config in enumerate(configs):
+            check_demo_run(config, queued=waiting + offset)
         items = [Queued(next(_QUEUE_IDS), config, batch) for config in configs]
         _QUEUE.extend(items)
         if _WORKER is None or not _WORKER.is_alive():

@@ -1,0 +1,43 @@
+"""How this server is deployed: the lab's mode (full or demo) and the demo's banner.
+
+The mode is `MNIST_LAB_MODE` in the environment, or the same key in `.streamlit/secrets.toml`
+(a hosted app's secrets): `read_mode_from_secrets` copies the secret into the environment once,
+so mnist_core (which refuses what demo mode forbids) sees the same mode as the pages.
+"""
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+MODE_ENV = "MNIST_LAB_MODE"  # = mnist_core.store.mode.MODE_ENV; not imported here: mnist_core loads torch,
+# and the router must draw before that (app_ui.warmup)
+
+
+def read_mode_from_secrets() -> None:
+    if MODE_ENV in os.environ:
+        return  # the environment wins over secrets
+    try:
+        value = st.secrets.get(MODE_ENV)
+    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one: the default mode
+        value = None
+    if value:
+        os.environ[MODE_ENV] = str(value)
+
+
+def demo_banner() -> None:
+    if not os.environ.get(MODE_ENV):
+        return  # the default mode: no banner, and no mnist_core import on the router's path
+    from mnist_core.store.mode import DEMO, is_demo
+    from mnist_core.training.config import ConfigError
+
+    try:
+        demo = is_demo()
+    except ConfigError as error:  # a typo in the mode: say so, and run as the default (full) mode
+        st.error(str(error))
+        return
+    if demo:
+        st.info(f"**Demo.** Draw, Compare and Evaluate work fully. Training is limited to one short run "
+                f"(at most {DEMO.max_image_epochs:,} images × epochs, {DEMO.max_parameters:,} parameters, "
+                f"{DEMO.max_queue} waiting). Deleting and promoting are off. Run the lab yourself "
+                "(`make run`) for all of it.", icon=":material/public:")
