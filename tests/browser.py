@@ -24,6 +24,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class ServerURL(str):
+    """The server's URL; `.pid` is its process (for memory figures)."""
+    pid: int
+
+
 @contextlib.contextmanager
 def streamlit_server(extra_env: dict | None = None):
     port = free_port()
@@ -33,7 +38,8 @@ def streamlit_server(extra_env: dict | None = None):
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = ServerURL(f"http://127.0.0.1:{port}")
+    url.pid = process.pid
     try:
         deadline = time.time() + 60
         while time.time() < deadline:

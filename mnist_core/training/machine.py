@@ -150,9 +150,9 @@ def probe(config: TrainConfig, precisions: tuple[str, ...] = ("fp32", "bf16")) -
 def resolve(config: TrainConfig) -> TrainConfig:
     """The config with concrete precision (and memory format), and the reason in
     `extra["precision_reason"]`. Concrete settings pass through untouched unless they are bf16 on
-    a CPU that has no native bf16 (kept, with a warning in the reason)."""
-    if "precision_reason" in config.extra and config.precision != "auto":
-        return config
+    a CPU that has no native bf16 or measured slower (kept, with a warning in the reason)."""
+    if config.precision == "fp32" or ("precision_reason" in config.extra and config.precision != "auto"):
+        return config  # nothing to choose, or chosen already
     device = pick_device(config.device)
     precision, channels_last, reason = config.precision, config.channels_last, ""
     if device.type != "cpu":
@@ -185,7 +185,7 @@ def resolve(config: TrainConfig) -> TrainConfig:
             ratio = max(v for k, v in speeds.items() if k.startswith("bf16")) / speeds[fp32_best]
             reason = (f"{precision}: {why}; a probe of {PROBE_STEPS} steps measured bf16 at {ratio:.2f}× fp32"
                       + ("" if channels_last == config.channels_last else "; channels_last was slower, so off"))
-        else:
-            reason = f"{precision} as asked"
-    extra = dict(config.extra, precision_reason=reason or f"{precision} as asked")
+    if not reason:
+        return config  # bf16 asked on an accelerator: nothing to say
+    extra = dict(config.extra, precision_reason=reason)
     return config.replace(precision=precision, channels_last=channels_last, extra=extra)
