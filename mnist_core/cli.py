@@ -1,5 +1,5 @@
 """Command line: python -m mnist_core {models, train, runs, promote, unpromote, delete, stop, evaluate,
-predict, explain, robustness, pretrain, report, bench}.
+predict, explain, robustness, pretrain, report, bench, derive, sweep, changes, diff}.
 
 Errors a user can fix (missing data, bad settings, bad checkpoints) print one line and exit 2.
 """
@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     derive = verbs.add_parser("derive", help="compute each checkpoint's test predictions and robustness once (kept on disk)")
     derive.add_argument("--checkpoint", type=Path, nargs="*", help="these .pt files (default: every shipped checkpoint)")
     derive.add_argument("--ship", action="store_true", help="write into checkpoints/derived/ (committed) instead of the cache")
+    add_comparison_verbs(verbs)
     add_sweep_verb(verbs)
     return parser
 
@@ -459,6 +460,58 @@ VERBS = {"derive": cmd_derive, "models": cmd_models, "train": cmd_train, "runs":
          "unpromote": cmd_unpromote, "delete": cmd_delete, "stop": cmd_stop, "evaluate": cmd_evaluate,
          "predict": cmd_predict, "explain": cmd_explain, "pretrain": cmd_pretrain,
          "report": cmd_report, "bench": cmd_bench, "robustness": cmd_robustness}
+
+
+# --- changes and diff: two models side by side (issue 19) ---------------------------------------
+
+def add_comparison_verbs(verbs) -> None:
+    changes = verbs.add_parser("changes",
+                               help="what changed between two trained models, and whether it is beyond noise")
+    changes.add_argument("--old", required=True, help="checkpoint stem or run name (see `runs`)")
+    changes.add_argument("--new", required=True, help="checkpoint stem or run name (see `runs`)")
+    changes.add_argument("--json", action="store_true",
+                         help="print JSON: fixed, broke, old_acc, new_acc (%%), p_value (exact McNemar), and "
+                              "seed_diff, seed_ci (Welch t, 95%%) when both have a seed study")
+    diff = verbs.add_parser("diff", help="two architectures' layer tables side by side, and the settings that differ")
+    diff.add_argument("a", help="registered model, checkpoint stem or run name")
+    diff.add_argument("b", help="registered model, checkpoint stem or run name")
+    diff.add_argument("--all", action="store_true", help="list every training setting, not only those that differ")
+    diff.add_argument("--json", action="store_true",
+                      help="print JSON: layers_a, layers_b, params_a, params_b, macs_a, macs_b, config_diff")
+
+
+def cmd_changes(args) -> int:
+    from .analysis.changes import what_changed
+    from .reports.comparison import find_trained, significance
+    from .store.derived import test_log_probs
+
+    old, new = find_trained(args.old), find_trained(args.new)
+    test = load_mnist().test
+    changes = what_changed(test_log_probs(old.weights_path, test), test_log_probs(new.weights_path, test), test.labels)
+    result = significance(changes, old, new)
+    if args.json:
+        print_json(result, indent=1)
+        return 0
+    print(f"{new.key} fixed {result['fixed']} test digits {old.key} got wrong and broke {result['broke']} it got "
+          f"right: {result['old_acc']:.2f}% -> {result['new_acc']:.2f}%.")
+    print(result["sentence"])
+    if "seed_sentence" in result:
+        print(result["seed_sentence"])
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from .reports.diff import architecture_diff, format_diff
+
+    result = architecture_diff(args.a, args.b, everything=args.all)
+    if args.json:
+        print_json(result, indent=1)
+    else:
+        print(format_diff(result))
+    return 0
+
+
+VERBS.update({"changes": cmd_changes, "diff": cmd_diff})
 
 
 # --- sweep: search a recipe with Optuna on the validation split (issue 20) ----------------------
