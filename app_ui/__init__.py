@@ -5,6 +5,7 @@ loaders      cached models, dataset and per-checkpoint results (st.cache_*)
 charts       Altair charts; colours: stable model colours and the iteration order
 pictures     digits as pictures; explain_view: the "Why?" view (explanation)
 train_form, run_manager, builder, queue_panel, live_view, preview: the Train page's parts
+arch_diff    the Compare page's architecture diff
 
 `ui.name` finds `name` in whichever module defines it, once the heavy imports (warmup: torch,
 mnist_core, pandas, Altair, in one background thread) are done: the router and the Draw page's
@@ -20,6 +21,7 @@ from .routing import collapse_sidebar_on_phones, send_deep_links_through_router
 
 # name -> module, for the helpers the pages reach as ui.<name>
 _WHERE = {
+    "arch_diff": ["architecture_diff_view"],
     "charts": ["DIGITS", "SPLIT_COLOURS", "SPLIT_NAMES", "batch_loss_chart", "confusion_chart", "curves_chart",
                "history_frame", "live_curves_chart", "lr_chart", "metric_scale", "probability_chart"],
     "readout": ["probabilities_table"],

@@ -21,7 +21,7 @@ FIRST = ("torch", "mnist_core", "mnist_core.analysis.predict", "mnist_core.analy
 THEN = ("mnist_core.analysis.changes", "mnist_core.analysis.pareto", "mnist_core.store.derived",
         "mnist_core.reports.html", "mnist_core.training.planning", "pandas", "altair", "app_ui.charts",
         "app_ui.train_form", "app_ui.builder", "app_ui.queue_panel", "app_ui.preview", "app_ui.live_view",
-        "app_ui.run_manager")
+        "app_ui.run_manager", "mnist_core.reports.comparison", "app_ui.arch_diff")
 
 _FIRST_DONE = threading.Event()
 _GO_ON = threading.Event()  # THEN starts once the first page is shown, or once a page needs it

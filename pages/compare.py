@@ -1,6 +1,7 @@
 """Compare iterations: curves (train and test together, by epoch, wall time or images seen), a
-table, accuracy against size, and what changed between two iterations. One colour per model
-everywhere; a highlighted model stands out in every chart and in the table."""
+table, accuracy against size, what changed between two iterations (and whether it is beyond
+noise), and their architectures side by side. One colour per model everywhere; a highlighted
+model stands out in every chart and in the table."""
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -9,6 +10,7 @@ import app_ui as ui
 from mnist_core.analysis.changes import what_changed
 from mnist_core.analysis.pareto import pareto_front
 from mnist_core.data.mnist import DatasetError
+from mnist_core.reports.comparison import significance
 from mnist_core.store.checkpoint import CheckpointError
 
 DEFAULT = ["seed001_iter1", "seed001_iter2", "seed001_iter3", "seed001_iter4"]
@@ -112,6 +114,8 @@ def what_changed_section(records: dict, chosen: list[str]) -> None:
         return
     st.markdown(f"**{new}** fixed **{len(changes.fixed)}** test digits that **{old}** got wrong and broke "
                 f"**{len(changes.broken)}** it got right: {changes.old_accuracy:.2f}% → {changes.new_accuracy:.2f}%.")
+    judged = significance(changes, records[old], records[new])
+    st.markdown(judged["sentence"] + (" " + judged["seed_sentence"] if "seed_sentence" in judged else ""))
     a, b = st.columns(2)
     deltas = pd.DataFrame(changes.per_class)
     a.altair_chart(alt.Chart(deltas, height=260, title="per-class accuracy change (points)").mark_bar().encode(
@@ -232,6 +236,7 @@ def render() -> None:
         st.caption("Pick two or more to see what changed between iterations.")
     with st.container(key="robustness_section"):
         robustness_section(records, chosen, scale, highlight)
+    ui.architecture_diff_view(records, chosen)
 
 
 render()
