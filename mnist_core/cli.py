@@ -1,5 +1,5 @@
 """Command line: python -m mnist_core {models, train, runs, promote, unpromote, delete, stop, evaluate,
-predict, explain, robustness, pretrain, report, bench, derive, sweep, changes, diff}.
+predict, explain, robustness, pretrain, report, bench, derive, sweep, changes, diff, study}.
 
 Errors a user can fix (missing data, bad settings, bad checkpoints) print one line and exit 2.
 """
@@ -478,6 +478,14 @@ def add_comparison_verbs(verbs) -> None:
     diff.add_argument("--all", action="store_true", help="list every training setting, not only those that differ")
     diff.add_argument("--json", action="store_true",
                       help="print JSON: layers_a, layers_b, params_a, params_b, macs_a, macs_b, config_diff")
+    study = verbs.add_parser("study", help="queue one ordinary run per seed, tagged as one study, and wait for them")
+    study.add_argument("--model", required=True, help=f"architecture name ({', '.join(list_models())})")
+    study.add_argument("--seeds", type=int, nargs="+", required=True, help="one run per seed, e.g. --seeds 1 2 3")
+    study.add_argument("--recipe", help="recipe name (default: the model's write-up's; fast: its fast variant)")
+    study.add_argument("--epochs", type=positive_int, help="number of epochs (default: the recipe's)")
+    study.add_argument("--limit", type=positive_int,
+                       help="dry run: use only N training images and N validation/test images")
+    study.add_argument("--json", action="store_true", help="print the study's runs as `runs --json` does")
 
 
 def cmd_changes(args) -> int:
@@ -511,7 +519,55 @@ def cmd_diff(args) -> int:
     return 0
 
 
-VERBS.update({"changes": cmd_changes, "diff": cmd_diff})
+def cmd_study(args) -> int:
+    """Queue the seeds' runs (each an ordinary run with extra["study"] set, so `runs --json` shows the
+    tag) and wait in the foreground: the queue lives in this process. Ctrl-C cancels the waiting
+    runs and stops the training one."""
+    from .store.runs import batch_runs, cancel_queued, enqueue, get_run, queued, stop_run
+    from .training.recipes import default_config
+
+    tag = f"{args.model}-study-{time.strftime('%Y%m%d-%H%M%S')}"
+    configs = []
+    for seed in dict.fromkeys(args.seeds):
+        config = default_config(args.model, args.recipe, seed=seed, epochs=args.epochs, limit=args.limit,
+                                eval_limit=args.limit)
+        configs.append(config.replace(extra={**config.extra, "study": tag}))
+    load_mnist()  # a missing or broken dataset is refused here, before any run exists
+    batch = f"study {tag}"
+    enqueue(configs, batch)
+    print(f"study {tag}: {len(configs)} runs queued (seeds {', '.join(map(str, dict.fromkeys(args.seeds)))})",
+          file=sys.stderr, flush=True)
+    reported: list[str] = []
+    try:
+        while True:
+            names, over = batch_runs(batch)
+            for name in names[len(reported):]:
+                print(f"started {name}", file=sys.stderr, flush=True)
+            reported = names
+            if over:
+                break
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        for item in queued():
+            if item.batch == batch:
+                cancel_queued(item.id)
+        if reported:
+            stop_run(reported[-1])
+        raise
+    for item in queued():
+        if item.batch == batch and item.state == "failed-to-start":
+            print(f"seed {item.config.seed}: not started ({item.reason})", file=sys.stderr)
+    rows = [run_row(get_run(name)) for name in reported]
+    if args.json:
+        print_json(rows, indent=1)
+    else:
+        for row in rows:
+            final = f"{row['final_test_acc']:.2f}%" if row["final_test_acc"] is not None else "-"
+            print(f"{row['name']}: {row['status']}, final test {final}")
+    return 0 if len(rows) == len(configs) and all(row["status"] == "finished" for row in rows) else 1
+
+
+VERBS.update({"changes": cmd_changes, "diff": cmd_diff, "study": cmd_study})
 
 
 # --- sweep: search a recipe with Optuna on the validation split (issue 20) ----------------------
