@@ -16,6 +16,7 @@ from .data.mnist import DatasetError, load_mnist
 from .models import UnknownModelError, count_parameters, create_model, list_models, model_info
 from .store.checkpoint import CheckpointError, check_output_path, copy_checkpoint, load_model
 from .store.records import json_safe
+from .store.mode import DemoModeError, refuse_in_demo
 from .store.runs import RunError
 from .training.config import PRECISIONS, ConfigError
 
@@ -45,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
     train.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
     train.add_argument("--precision", choices=PRECISIONS,
-                       help="bf16: forward pass under bfloat16 autocast, faster on CPUs with bf16 "
-                            "instructions (default: the recipe's, fp32)")
+                       help="auto: bf16 only where measured faster on this machine (it says why), else fp32; "
+                            "bf16: forward pass under bfloat16 autocast (default: the recipe's)")
     train.add_argument("--limit", type=positive_int,
                        help="dry run: use only N training images and N validation/test images")
     train.add_argument("--name", help="run name (default: <model>-<date>-<time>)")
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return VERBS[args.verb](args)
     except (DatasetError, ConfigError, CheckpointError, UnknownModelError, FileNotFoundError, RunError,
-            ImageError) as error:
+            ImageError, DemoModeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -202,6 +203,7 @@ def cmd_train(args) -> int:
     else:
         config = default_config(args.model, args.recipe, **settings)
     if args.out is not None:
+        refuse_in_demo("Exporting weights outside the runs folder (--out)")
         check_output_path(args.out)  # before training, not after
     data = load_mnist(validation_size=config.validation_size)
     interrupted = threading.Event()  # Ctrl-C: finish the batch, keep and save what was done
@@ -348,6 +350,7 @@ def ascii_map(values: list[list[float]]) -> str:
 
 
 def cmd_pretrain(args) -> int:
+    refuse_in_demo("Rebuilding the shipped checkpoints")
     from .store.shipped import CHECKPOINT_DIR, publish
     from .training.callbacks import ProgressPrinter
 
@@ -441,6 +444,8 @@ def cmd_robustness(args) -> int:
 
 
 def cmd_derive(args) -> int:
+    if args.ship:
+        refuse_in_demo("Writing into checkpoints/ (--ship)")
     from .store.derived import cached_probe, test_log_probs
     from .store.shipped import list_checkpoints
 

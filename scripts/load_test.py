@@ -60,7 +60,7 @@ async def draw_session(browser, url: str, index: int, deadline: float, errors: l
     page.on("pageerror", lambda e: errors.append(f"session {index}: page error {e}"))
     page.on("response", lambda r: r.status >= 400 and errors.append(f"session {index}: HTTP {r.status} {r.url}"))
     rng = random.Random(index)
-    figures = {"session": index, "drawings": 0, "correct": 0, "unsettled": 0, "not_own": 0, "cross_talk": 0,
+    figures = {"session": index, "drawings": 0, "correct": 0, "unsettled": 0, "not_own": 0, "cross_talk": 0, "stuck": 0,
                "latencies": []}
     await page.goto(url)
     canvas = page.locator(CANVAS)
@@ -68,8 +68,13 @@ async def draw_session(browser, url: str, index: int, deadline: float, errors: l
     clear = page.get_by_role("button", name="Clear", exact=True)
     while time.time() < deadline:
         digit = rng.randrange(10)
-        if await clear.is_enabled():
-            await clear.click()
+        try:
+            if await clear.is_enabled():
+                await clear.click(timeout=SETTLE_TIMEOUT_MS)
+        except Exception as error:  # noqa: BLE001 - a Clear that never became clickable
+            figures["stuck"] += 1
+            errors.append(f"session {index}: Clear not clickable ({type(error).__name__})")
+            continue
         try:
             await page.wait_for_function(f"() => !document.querySelector(\"{METRIC}\")", timeout=SETTLE_TIMEOUT_MS)
         except Exception:  # noqa: BLE001 - the cleared page still shows an answer
@@ -152,7 +157,7 @@ def load_test(sessions: int, seconds: float) -> dict:
         "drawings": sum(r["drawings"] for r in results), "correct": sum(r["correct"] for r in results),
         "unsettled": sum(r["unsettled"] for r in results),
         "answers_not_own_digit": sum(r["not_own"] for r in results),
-        "cross_talk": sum(r["cross_talk"] for r in results),
+        "cross_talk": sum(r["cross_talk"] for r in results), "stuck": sum(r["stuck"] for r in results),
         "draw_p50_ms": round(1000 * statistics.median(latencies)) if latencies else None,
         "draw_p95_ms": round(1000 * percentile(latencies, 0.95)) if latencies else None,
         "errors": len(errors), "error_samples": errors[:5],
