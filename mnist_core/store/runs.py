@@ -13,7 +13,8 @@ of its own (`store/worker.py`), so the server, the browser and the run do not fi
 interpreter; given an in-memory dataset (tests, notebooks) it trains in a background thread
 instead, since that data cannot cross a process boundary. Either way it stops between batches on
 request. A CLI run trains in the foreground of its own process; the app shows it as running while
-that process is alive and as interrupted once it is gone.
+that process is alive and as interrupted once it is gone. Other work that trains (a sweep's child
+process) takes the same one place through `occupy`, so a run, the queue and a sweep never train at once.
 """
 from __future__ import annotations
 
@@ -272,6 +273,7 @@ class ActiveRun:
 
 _LOCK = threading.Lock()
 _ACTIVE: ActiveRun | None = None
+_OCCUPANT: tuple[str, subprocess.Popen] | None = None  # (what it is, its process): other work training here
 
 
 def _active() -> ActiveRun | None:
@@ -283,6 +285,35 @@ def active_run() -> Run | None:
     """The run training for this process, if any (what a reloaded page re-attaches to)."""
     active = _active()
     return _read_run(active.folder) if active is not None else None
+
+
+def _busy() -> str | None:
+    """Why this process cannot start training now (a run or an occupant trains), or None; _LOCK held."""
+    if _ACTIVE is not None and _ACTIVE.alive():
+        return f"run {_ACTIVE.name!r} is already training; stop it or wait for it to finish"
+    if _OCCUPANT is not None and _OCCUPANT[1].poll() is None:
+        return f"{_OCCUPANT[0]} is training; stop it or wait for it to finish"
+    return None
+
+
+def occupy(label: str, spawn) -> subprocess.Popen:
+    """Start `spawn()`, a child process that trains (a sweep's), in this process's one place for
+    training: RunBusyError naming what trains when a run or another occupant holds it. The place
+    is free again once that process exits; until then start_run and the queue wait."""
+    global _OCCUPANT
+    with _LOCK:
+        busy = _busy()
+        if busy is not None:
+            raise RunBusyError(busy)
+        process = spawn()
+        _OCCUPANT = (label, process)
+    return process
+
+
+def child_env() -> dict[str, str]:
+    """This environment, with mnist_core importable from a child process started anywhere."""
+    package_parent = str(Path(__file__).resolve().parents[2])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
 
 
 def _settle_exited_worker(folder: Path, returncode: int) -> None:
@@ -364,8 +395,9 @@ def start_run(config: TrainConfig, directory: Path | None = None, name: str | No
     global _ACTIVE
     check_trainable(config, data)
     with _LOCK:
-        if _ACTIVE is not None and _ACTIVE.alive():
-            raise RunBusyError(f"run {_ACTIVE.name!r} is already training; stop it or wait for it to finish")
+        busy = _busy()
+        if busy is not None:
+            raise RunBusyError(busy)
         folder = _create_folder(config, directory, name)
         if data is None:
             _ACTIVE = ActiveRun(folder.name, folder, process=_spawn_worker(folder))
@@ -380,10 +412,8 @@ def start_run(config: TrainConfig, directory: Path | None = None, name: str | No
 
 def _spawn_worker(folder: Path) -> subprocess.Popen:
     """`python -m mnist_core.store.worker FOLDER`, its output in the run's worker.log."""
-    package_parent = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
     with (folder / WORKER_LOG).open("w") as log:
-        return subprocess.Popen([sys.executable, "-m", "mnist_core.store.worker", str(folder)], env=env,
+        return subprocess.Popen([sys.executable, "-m", "mnist_core.store.worker", str(folder)], env=child_env(),
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # a Ctrl-C to the server is not the run's
 

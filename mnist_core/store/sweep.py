@@ -18,6 +18,10 @@ the same settings (Optuna's RetryHeartbeatStaleTrialCallback, which replaced the
 RetryFailedTrialCallback in 4.9). A worker whose budget is spent waits while other workers' trials
 run, so that a retry always finds someone to run it.
 
+The app starts a sweep with `start_sweep`: the CLI's `sweep` verb in a child process (its output in
+<runs>/.sweeps/<study>.log), holding the server's one place for training (runs.occupy), so a run,
+the queue and a sweep never train at once. Demo mode refuses sweeps, here and in `run_sweep`.
+
 Optuna 5.1's JournalStorage has no heartbeat (only RDBStorage does; optuna/optuna#6615), so
 `_heartbeat_journal_storage` adds one: a running trial's last beat is a trial system attribute.
 Optuna is imported inside functions, so `import mnist_core` stays fast. Nothing here prints: the
@@ -30,7 +34,10 @@ import datetime as dt
 import functools
 import json
 import math
+import signal
 import statistics
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -40,7 +47,9 @@ from pathlib import Path
 from ..data.mnist import MNIST
 from ..training.callbacks import Callback
 from ..training.config import ConfigError, TrainConfig
-from .runs import RunNotFoundError, check_trainable, get_run, runs_dir, sanitize_name, train_run
+from ..training.recipes import default_config
+from .mode import refuse_in_demo
+from .runs import RunNotFoundError, check_trainable, child_env, get_run, occupy, runs_dir, sanitize_name, train_run
 
 SWEEPS_FOLDER = ".sweeps"  # inside the runs folder; hidden, so list_runs never takes it for a run
 HEARTBEAT_ATTR = "mnist_heartbeat"  # journal storages: a running trial's last beat (Unix time)
@@ -412,6 +421,7 @@ def run_sweep(sweep: Sweep, data: MNIST, on_trial=None, stop: threading.Event | 
     the current trial between batches (recorded as failed) and the sweep with it."""
     import optuna
 
+    refuse_in_demo("Sweeps")
     stop = stop or threading.Event()
     space = sweep.space if sweep.space is not None else default_space(sweep.base, data)
     url = sweep.storage or default_storage(sweep.study, directory)
@@ -488,3 +498,65 @@ def study_summary(study, storage: str | None = None) -> dict:
             "objective": "best validation accuracy (%); the test split is never read",
             "settings": study.user_attrs.get("sweep"), "trials": rows,
             "best": None if best is None else {key: best[key] for key in ("number", "params", "val_acc", "run")}}
+
+
+# --- the app's way: a sweep in a child process ----------------------------------------------------
+
+@dataclass
+class BackgroundSweep:
+    """A sweep this process started: `python -m mnist_core sweep ...` in a child process."""
+    study: str
+    trials: int
+    directory: Path
+    process: subprocess.Popen
+    log: Path
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """The CLI's Ctrl-C: the trial training stops between batches, and the sweep after it."""
+        if self.running():
+            self.process.send_signal(signal.SIGINT)
+
+    def log_tail(self, lines: int = 3) -> list[str]:
+        try:
+            return self.log.read_text(errors="replace").strip().splitlines()[-lines:]
+        except OSError:
+            return []
+
+
+_BACKGROUND: BackgroundSweep | None = None
+
+
+def background_sweep() -> BackgroundSweep | None:
+    """The sweep this process started last (running or ended), or None."""
+    return _BACKGROUND
+
+
+def start_sweep(model: str, recipe: str | None = None, trials: int = 8, epochs: int | None = None,
+                limit: int | None = None, study: str | None = None, directory: Path | None = None) -> BackgroundSweep:
+    """Sweep `model`'s recipe in a child process; its settings are checked here first (ConfigError,
+    DemoModeError), and RunBusyError when a run, the queue's run or another sweep trains."""
+    global _BACKGROUND
+    refuse_in_demo("Sweeps")
+    base = default_config(model, recipe, epochs=epochs, limit=limit, eval_limit=limit)
+    sweep = Sweep(base, study or new_study_name(base.model), trials)  # checks the name and the budget
+    default_space(sweep.base)  # settings the recipe cannot train with: refused now, not in the child's log
+    directory = Path(directory) if directory is not None else runs_dir()
+    log = Path(default_storage(sweep.study, directory)).with_suffix(".log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "mnist_core", "sweep", "--model", model, "--trials", str(trials),
+               "--study", sweep.study]
+    for flag, value in (("--recipe", recipe), ("--epochs", epochs), ("--limit", limit)):
+        command += [flag, str(value)] if value is not None else []
+    env = {**child_env(), "MNIST_RUNS": str(directory)}
+
+    def spawn() -> subprocess.Popen:
+        with log.open("w") as output:
+            return subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=output,
+                                    stderr=subprocess.STDOUT, start_new_session=True)  # the server's Ctrl-C is not its
+
+    process = occupy(f"sweep {sweep.study!r}", spawn)
+    _BACKGROUND = BackgroundSweep(sweep.study, trials, directory, process, log)
+    return _BACKGROUND
