@@ -6,6 +6,7 @@ charts       Altair charts; colours: stable model colours and the iteration orde
 pictures     digits as pictures; explain_view: the "Why?" view (explanation)
 train_form, run_manager, builder, queue_panel, live_view, preview: the Train page's parts
 arch_diff    the Compare page's architecture diff
+sweep_view   the Compare page's Sweeps (sweep_panel: the Train page's)
 
 `ui.name` finds `name` in whichever module defines it, once the heavy imports (warmup: torch,
 mnist_core, pandas, Altair, in one background thread) are done: the router and the Draw page's
@@ -25,6 +26,8 @@ _WHERE = {
     "charts": ["DIGITS", "SPLIT_COLOURS", "SPLIT_NAMES", "batch_loss_chart", "confusion_chart", "curves_chart",
                "history_frame", "live_curves_chart", "lr_chart", "metric_scale", "probability_chart"],
     "readout": ["probabilities_table"],
+    "share": ["keep_in_url", "seed_from_url"],
+    "sweep_view": ["sweep_section"],
     "colours": ["PALETTE", "colour_scale", "iteration_order", "model_colour"],
     "explain_view": ["explanation"],
     "loaders": ["cached_evaluation", "cached_logits", "cached_mnist", "cached_model", "cached_robustness",

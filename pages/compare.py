@@ -240,3 +240,4 @@ def render() -> None:
 
 
 render()
+ui.sweep_section()  # Sweeps (issue 20): the Optuna studies in the runs folder, whatever is picked above

@@ -1,7 +1,7 @@
 """Train an iteration and manage runs: settings -> Start -> live dashboard; every run in a table.
 
 The page only lays out its parts; each lives in app_ui (train_form, builder, queue_panel, preview,
-live_view, run_manager) and is tested on its own."""
+live_view, run_manager, sweep_panel) and is tested on its own."""
 import pandas as pd
 import streamlit as st
 
@@ -10,6 +10,7 @@ from app_ui.live_view import live_view, run_charts
 from app_ui.preview import augmentation_preview
 from app_ui.queue_panel import open_finished_batch, queue_panel
 from app_ui.run_manager import run_actions, runs_table
+from app_ui.sweep_panel import sweep_panel
 from app_ui.train_form import BUILD, FOLLOW, OPEN, form_config, prepare_form, settings_form, start_row
 from mnist_core.models import create_model
 from mnist_core.models.layer_table import layer_table
@@ -52,6 +53,7 @@ def render() -> None:
     if st.session_state.form_model != BUILD:
         layer_table_expander(st.session_state.form_model)
     queue_panel()
+    sweep_panel(st.session_state.form_model, st.session_state.form_recipe)
     augmentation_preview(config)
     open_finished_batch()
     name = open_run_name(all_runs, active)

@@ -1,0 +1,120 @@
+"""The Compare page's "Sweeps": pick a study; its best-so-far curve, which settings mattered most
+(Optuna's importances), the varied settings as parallel coordinates coloured by validation
+accuracy, and its trials as a table. Shown only once a study exists in the runs folder. The
+rows are mnist_core.reports.sweeps'; this module only draws them.
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from mnist_core.reports.sweeps import StudyNotFoundError, list_studies, study_stamp, sweep_report
+from mnist_core.store.runs import runs_dir
+
+STATE_COLOURS = alt.Scale(domain=["complete", "pruned", "failed", "running", "waiting"],
+                          range=["#4c78a8", "#f58518", "#e45756", "#9d9d9d", "#c7c7c7"])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_report(study: str, directory: str, stamp: tuple) -> dict:
+    """One read of the study's journal per change of it (`stamp`: its size and modification time)."""
+    return sweep_report(study, directory)
+
+
+def best_so_far_chart(series: list[dict]) -> alt.Chart:
+    """Each trial's validation accuracy (a dot in its state's colour) and the best so far (a step line)."""
+    frame = pd.DataFrame(series)
+    base = alt.Chart(frame)
+    x = alt.X("trial:Q", title="trial", axis=alt.Axis(tickMinStep=1, format="d"))
+    line = base.mark_line(interpolate="step-after", color="#54a24b", strokeWidth=2.5).encode(
+        x=x, y=alt.Y("best:Q", title="validation accuracy (%)", scale=alt.Scale(zero=False)))
+    dots = base.mark_circle(size=70).encode(
+        x=x, y="val_acc:Q", color=alt.Color("state:N", scale=STATE_COLOURS, legend=alt.Legend(orient="bottom")),
+        tooltip=["trial", "state", alt.Tooltip("val_acc:Q", format=".2f", title="val (%)"),
+                 alt.Tooltip("best:Q", format=".2f", title="best so far (%)")])
+    return (line + dots).properties(height=280, title="best validation accuracy so far")
+
+
+def importance_chart(ranked: dict[str, float]) -> alt.Chart:
+    frame = pd.DataFrame({"setting": list(ranked), "importance": list(ranked.values())})
+    return alt.Chart(frame, height=280, title="which settings mattered most").mark_bar(color="#4c78a8").encode(
+        x=alt.X("importance:Q", title="importance (shares of 1)"),
+        y=alt.Y("setting:N", sort="-x", title=None),
+        tooltip=["setting", alt.Tooltip("importance:Q", format=".3f")])
+
+
+def parallel_chart(points: list[dict], axes: list[dict]) -> alt.Chart:
+    """One line per trial across the varied settings (each axis 0..1 from its search range's low end
+    to its high end, labelled with them), coloured by validation accuracy; pruned trials dashed."""
+    frame = pd.DataFrame(points)
+    frame["shown"] = frame["value"].map(lambda value: f"{value:.4g}" if isinstance(value, float) else str(value))
+    order = [axis["setting"] for axis in axes]
+    x = alt.X("setting:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, orient="top"))
+    y = alt.Y("position:Q", scale=alt.Scale(domain=[0, 1]), axis=None)
+    base = alt.Chart(frame)
+    colour = alt.Color("val_acc:Q", title="val (%)", scale=alt.Scale(scheme="viridis"))
+    lines = base.mark_line(strokeWidth=2, opacity=0.8).encode(
+        x=x, y=y, color=colour, detail="trial:N",
+        strokeDash=alt.StrokeDash("state:N", scale=alt.Scale(domain=["complete", "pruned"], range=[[1, 0], [5, 3]]),
+                                  legend=alt.Legend(orient="bottom", title=None)))
+    dots = base.mark_circle(size=45).encode(
+        x=x, y=y, color=colour,
+        tooltip=["trial", "state", "setting", alt.Tooltip("shown:N", title="value"),
+                 alt.Tooltip("val_acc:Q", format=".2f", title="val (%)")])
+    ends = pd.DataFrame(axes)
+    rules = alt.Chart(ends).mark_rule(color="#bbb").encode(x=alt.X("setting:N", sort=order))
+    low = alt.Chart(ends).mark_text(dy=12, fontSize=10, color="#555").encode(
+        x=alt.X("setting:N", sort=order), y=alt.datum(0), text="low:N")
+    high = alt.Chart(ends).mark_text(dy=-8, fontSize=10, color="#555").encode(
+        x=alt.X("setting:N", sort=order), y=alt.datum(1), text="high:N")
+    return (rules + lines + dots + low + high).properties(
+        height=340, title="varied settings, one line per trial (colour: validation accuracy)")
+
+
+def trials_frame(trials: list[dict]) -> pd.DataFrame:
+    rows = [{"trial": row["number"], "state": row["state"], "val (%)": row["val_acc"], "epochs": row["epochs"],
+             **row["params"], "run": row["run"] or "", "note": row["reason"]} for row in trials]
+    return pd.DataFrame(rows)
+
+
+def headline(report: dict) -> str:
+    settings = report.get("settings") or {}
+    searched = (f"{settings.get('model')} (recipe {settings.get('recipe')}, {settings.get('epochs')} epoch(s), "
+                f"{settings.get('limit') or 'all'} images)") if settings else "?"
+    best = report["best"]
+    found = (f"best: trial {best['number']}, **{best['val_acc']:.2f}%** validation, run `{best['run']}`"
+             if best else "no trial has completed yet")
+    return f"**{report['study']}** searches {searched}: {len(report['trials'])} trial(s); {found}."
+
+
+def sweep_section() -> None:
+    """The Sweeps section (nothing at all while the runs folder holds no study)."""
+    studies = list_studies()
+    if not studies:
+        return
+    st.subheader("Sweeps")
+    st.caption("Optuna searches of a recipe on the validation split (the test split is never read); every trial "
+               "is a run (`<study>-trial<N>`), so it can be picked above, opened on Evaluate or promoted.")
+    study = st.selectbox("Study", studies, key="sweep_study")
+    directory = str(runs_dir())
+    try:
+        report = cached_report(study, directory, study_stamp(study, directory))
+    except (StudyNotFoundError, KeyError) as error:  # deleted meanwhile, or a journal without its study
+        st.error(f"Cannot read study {study}: {error}")
+        return
+    st.markdown(headline(report))
+    if not report["best_so_far"]:
+        st.info("No trial of this study has a validation accuracy yet.")
+        return
+    left, right = st.columns(2)
+    left.altair_chart(best_so_far_chart(report["best_so_far"]))
+    if report["importances"]:
+        right.altair_chart(importance_chart(report["importances"]))
+        right.caption(report["importance_note"])
+    else:
+        right.info(report["importance_note"])
+    if report["parallel"]:
+        st.altair_chart(parallel_chart(report["parallel"], report["axes"]))
+    st.dataframe(trials_frame(report["trials"]), hide_index=True, width="stretch",
+                 column_config={"val (%)": st.column_config.NumberColumn(format="%.2f")})
