@@ -15,7 +15,7 @@ import importlib
 import threading
 
 # What the Draw page needs, first: it waits only for these. Then everything the other pages import.
-FIRST_UI = ("loaders", "pictures", "colours", "readout", "explain_view")
+FIRST_UI = ("loaders", "pictures", "colours", "readout", "explain_view", "share")
 FIRST = ("torch", "mnist_core", "mnist_core.analysis.predict", "mnist_core.analysis.uncertainty",
          "mnist_core.analysis.explain", "PIL.Image", *(f"app_ui.{name}" for name in FIRST_UI))
 THEN = ("mnist_core.analysis.changes", "mnist_core.analysis.pareto", "mnist_core.store.derived",

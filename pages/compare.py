@@ -96,14 +96,23 @@ def image_strip(rows: list[dict], old: str, new: str, limit: int = 24) -> None:
         st.caption(f"… and {len(rows) - limit} more (most confident new answers first).")
 
 
+def start_at(key: str, index: int) -> dict:
+    """A selectbox's starting index, unless its value is already set (e.g. from a shared link)."""
+    return {} if key in st.session_state else {"index": index}
+
+
 def what_changed_section(records: dict, chosen: list[str]) -> None:
     st.subheader("What changed")
     ordered = sorted(chosen, key=lambda key: ui.iteration_order(records[key]))
+    ui.seed_from_url("older", ordered)
+    ui.seed_from_url("newer", ordered)
     left, right = st.columns(2)
-    old = left.selectbox("Older iteration", ordered, index=max(0, len(ordered) - 2), key="older",
+    old = left.selectbox("Older iteration", ordered, **start_at("older", max(0, len(ordered) - 2)), key="older",
                          format_func=ui.record_label(records))
-    new = right.selectbox("Newer iteration", ordered, index=len(ordered) - 1, key="newer",
+    new = right.selectbox("Newer iteration", ordered, **start_at("newer", len(ordered) - 1), key="newer",
                           format_func=ui.record_label(records))
+    ui.keep_in_url("older", old)
+    ui.keep_in_url("newer", new)
     if old == new:
         st.info("Pick two different iterations.")
         return
@@ -198,9 +207,11 @@ def render() -> None:
     default = [key for key in DEFAULT if key in records] or list(records)[:4]
     if [key for key in st.session_state.get("compare_choice", []) if key not in records]:
         st.session_state.pop("compare_choice")  # a run or checkpoint that has gone since
+    ui.seed_from_url("compare_choice", list(records), multi=True)  # ?compare_choice=a&compare_choice=b
     chosen = st.multiselect("Checkpoints and runs", list(records), key="compare_choice",
                             default=None if "compare_choice" in st.session_state else default,
                             format_func=ui.record_label(records))
+    ui.keep_in_url("compare_choice", chosen)
     if not chosen:
         st.info("Pick at least one checkpoint or run.")
         return

@@ -70,6 +70,7 @@ def drawing() -> None:
     image = st.session_state.get(INJECTED, image)
     prepared, rows = (None, []) if image is None else classify_with_models(models, image)
     keys = list(models)
+    ui.seed_from_url("draw_model", keys)  # ?draw_model=frontier opens on that model
     chosen_key = st.session_state.get("draw_model", keys[0])
     chosen_key = chosen_key if chosen_key in models else keys[0]
     with right:
@@ -83,7 +84,9 @@ def drawing() -> None:
     with st.expander("Settings: stroke width, model"):
         st.slider("Stroke width", 8, 40, 20, key="draw_stroke", help="MNIST strokes are about 2-3 px of 28")
         st.selectbox("Model", keys, key="draw_model", format_func=ui.record_label(records),
-                     help="Default: the best shipped model")
+                     help="Default: the best shipped model (kept in the page's URL, to share)")
+    ui.keep_in_url("draw_model", st.session_state.get("draw_model") if st.session_state.get("draw_model") != keys[0]
+                   else None)
     if prepared is None:
         return
     iterations_table(rows, records)

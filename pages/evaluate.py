@@ -21,6 +21,22 @@ def selected_cell(event) -> tuple[int, int] | None:
     return None
 
 
+def shared_cell(clicked: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The cell clicked in the chart, else the one a shared link names (?cell=4-9, read once per
+    session); the shown cell is written back into the URL."""
+    if "url_cell" not in st.session_state:
+        true, _, predicted = st.query_params.get("cell", "").partition("-")
+        st.session_state.url_cell = (int(true), int(predicted)) if f"{true}{predicted}".isdigit() and \
+            len(true) == len(predicted) == 1 else None
+    if clicked is not None:
+        st.session_state.url_cell = None  # a click in the chart wins from now on
+    cell = clicked or st.session_state.url_cell
+    ui.keep_in_url("cell", f"{cell[0]}-{cell[1]}" if cell else None)
+    if cell is not None and clicked is None:
+        st.button("Show all mistakes", key="forget_url_cell", on_click=lambda: st.session_state.update(url_cell=None))
+    return cell
+
+
 def digits_to_show(report: dict, cell, true_filter, predicted_filter) -> tuple[list[dict], str]:
     """(digits, what they are) for the clicked cell or the filters."""
     if cell is not None:
@@ -71,7 +87,9 @@ def render() -> None:
     if not records:
         st.warning("No checkpoints found in checkpoints/. Train one: `python -m mnist_core pretrain`.")
         return
-    key = st.selectbox("Checkpoint or run", list(records), format_func=ui.record_label(records))
+    ui.seed_from_url("evaluate_model", list(records))  # a shared link: ?evaluate_model=seed002&cell=4-9
+    key = st.selectbox("Checkpoint or run", list(records), format_func=ui.record_label(records), key="evaluate_model")
+    ui.keep_in_url("evaluate_model", key)
     try:
         report = ui.evaluation_of(records[key])
     except (CheckpointError, DatasetError) as error:
@@ -104,7 +122,7 @@ def render() -> None:
             "f1": st.column_config.NumberColumn(format="%.4f")})
 
     st.subheader("Test digits")
-    cell = selected_cell(event)
+    cell = shared_cell(selected_cell(event))
     if cell is None:
         f1, f2 = st.columns(2)
         true_filter = f1.selectbox("True digit", ["any", *ui.DIGITS], index=0)
