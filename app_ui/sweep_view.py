@@ -29,8 +29,10 @@ def best_so_far_chart(series: list[dict]) -> alt.Chart:
     x = alt.X("trial:Q", title="trial", axis=alt.Axis(tickMinStep=1, format="d"))
     line = base.mark_line(interpolate="step-after", color="#54a24b", strokeWidth=2.5).encode(
         x=x, y=alt.Y("best:Q", title="validation accuracy (%)", scale=alt.Scale(zero=False)))
+    states = [state for state in STATE_COLOURS.domain if state in set(frame["state"])]
     dots = base.mark_circle(size=70).encode(
-        x=x, y="val_acc:Q", color=alt.Color("state:N", scale=STATE_COLOURS, legend=alt.Legend(orient="bottom")),
+        x=x, y="val_acc:Q", color=alt.Color("state:N", scale=STATE_COLOURS,
+                                            legend=alt.Legend(orient="right", title=None, values=states)),
         tooltip=["trial", "state", alt.Tooltip("val_acc:Q", format=".2f", title="val (%)"),
                  alt.Tooltip("best:Q", format=".2f", title="best so far (%)")])
     return (line + dots).properties(height=280, title="best validation accuracy so far")
@@ -50,7 +52,9 @@ def parallel_chart(points: list[dict], axes: list[dict]) -> alt.Chart:
     frame = pd.DataFrame(points)
     frame["shown"] = frame["value"].map(lambda value: f"{value:.4g}" if isinstance(value, float) else str(value))
     order = [axis["setting"] for axis in axes]
-    x = alt.X("setting:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, orient="top"))
+    # the setting's name under its axis, below the axis's low-end label
+    x = alt.X("setting:N", sort=order, title=None,
+              axis=alt.Axis(labelAngle=0, orient="bottom", labelPadding=22, domain=False, ticks=False, labelFontSize=12))
     y = alt.Y("position:Q", scale=alt.Scale(domain=[0, 1]), axis=None)
     base = alt.Chart(frame)
     colour = alt.Color("val_acc:Q", title="val (%)", scale=alt.Scale(scheme="viridis"))
@@ -63,11 +67,11 @@ def parallel_chart(points: list[dict], axes: list[dict]) -> alt.Chart:
         tooltip=["trial", "state", "setting", alt.Tooltip("shown:N", title="value"),
                  alt.Tooltip("val_acc:Q", format=".2f", title="val (%)")])
     ends = pd.DataFrame(axes)
-    rules = alt.Chart(ends).mark_rule(color="#bbb").encode(x=alt.X("setting:N", sort=order))
+    rules = alt.Chart(ends).mark_rule(color="#bbb").encode(x=x)
     low = alt.Chart(ends).mark_text(dy=12, fontSize=10, color="#555").encode(
-        x=alt.X("setting:N", sort=order), y=alt.datum(0), text="low:N")
+        x=x, y=alt.datum(0), text="low:N")
     high = alt.Chart(ends).mark_text(dy=-8, fontSize=10, color="#555").encode(
-        x=alt.X("setting:N", sort=order), y=alt.datum(1), text="high:N")
+        x=x, y=alt.datum(1), text="high:N")
     return (rules + lines + dots + low + high).properties(
         height=340, title="varied settings, one line per trial (colour: validation accuracy)")
 
