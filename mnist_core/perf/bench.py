@@ -330,7 +330,7 @@ def run_bench(batches: int = 100, latency_runs: int = 200, *, threads: int | Non
             "eval_10k_seconds": eval_seconds, "eval_repeats": eval_repeats,
             "latency_runs": latency_runs, "latency_ms_p50": p50, "latency_ms_p95": p95,
         }
-        chosen = resolve(default_config(MODEL, device="cpu"))  # what precision "auto" picks here
+        chosen = resolve(default_config(MODEL, device="cpu", precision="auto"))  # what "auto" picks here
         result.update(precision=chosen.precision, precision_reason=chosen.extra["precision_reason"],
                       cpu_capability=machine_info()["cpu_capability"],
                       machine=machine_info(precision=chosen.precision))
