@@ -96,9 +96,13 @@ def image_strip(rows: list[dict], old: str, new: str, limit: int = 24) -> None:
         st.caption(f"… and {len(rows) - limit} more (most confident new answers first).")
 
 
-def start_at(key: str, index: int) -> dict:
-    """A selectbox's starting index, unless its value is already set (e.g. from a shared link)."""
-    return {} if key in st.session_state else {"index": index}
+def start_at(key: str, options: list, index: int) -> dict:
+    """A selectbox's starting index, unless it already holds one of `options` (e.g. from a shared
+    link); a value no longer offered is dropped, so the index applies again."""
+    if st.session_state.get(key) in options:
+        return {}
+    st.session_state.pop(key, None)
+    return {"index": index}
 
 
 def what_changed_section(records: dict, chosen: list[str]) -> None:
@@ -107,9 +111,9 @@ def what_changed_section(records: dict, chosen: list[str]) -> None:
     ui.seed_from_url("older", ordered)
     ui.seed_from_url("newer", ordered)
     left, right = st.columns(2)
-    old = left.selectbox("Older iteration", ordered, **start_at("older", max(0, len(ordered) - 2)), key="older",
+    old = left.selectbox("Older iteration", ordered, **start_at("older", ordered, max(0, len(ordered) - 2)), key="older",
                          format_func=ui.record_label(records))
-    new = right.selectbox("Newer iteration", ordered, **start_at("newer", len(ordered) - 1), key="newer",
+    new = right.selectbox("Newer iteration", ordered, **start_at("newer", ordered, len(ordered) - 1), key="newer",
                           format_func=ui.record_label(records))
     ui.keep_in_url("older", old)
     ui.keep_in_url("newer", new)

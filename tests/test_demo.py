@@ -80,10 +80,10 @@ def test_cli_in_demo_mode_refuses_with_one_line(cli, demo):
 
 def test_train_page_in_demo_mode_has_a_banner_no_delete_or_promote_and_a_form_that_fits(demo, tiny_data):
     runs.train_run(small(), demo, name="finished-one", data=tiny_data)
-    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    app.switch_page("pages/train.py").run()
+    router = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+    assert not router.exception and any("Demo." in info.value for info in router.info)  # on every page
+    app = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=60).run()
     assert not app.exception
-    assert any("Demo." in info.value for info in app.info)
     labels = {button.label for button in app.button}
     assert "Start training" in labels and "Settings from this run" in labels
     assert not labels & {"Promote…", "Delete…", "Un-promote"}
