@@ -27,6 +27,7 @@ _WHERE = {
                "history_frame", "live_curves_chart", "lr_chart", "metric_scale", "probability_chart"],
     "readout": ["probabilities_table"],
     "share": ["keep_in_url", "seed_from_url"],
+    "study_view": ["study_section"],
     "sweep_view": ["sweep_section"],
     "colours": ["PALETTE", "colour_scale", "iteration_order", "model_colour"],
     "explain_view": ["explanation"],
