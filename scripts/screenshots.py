@@ -169,6 +169,14 @@ def main() -> int:
             page.get_by_text("Fixed by").first.wait_for(timeout=60000)
             page.wait_for_timeout(2500)
             save_small(page, "compare")
+            for heading, name in (("What changed", "compare_changes"), ("Architecture diff", "compare_diff")):
+                page.get_by_role("heading", name=heading).first.scroll_into_view_if_needed()
+                page.mouse.move(5, 5)
+                page.wait_for_timeout(1200)
+                page.screenshot(path=str(DOCS / f"{name}.raw.png"))  # the viewport from that section down
+                Image.open(DOCS / f"{name}.raw.png").convert("RGB").quantize(colors=128).save(
+                    DOCS / f"{name}.png", optimize=True)
+                (DOCS / f"{name}.raw.png").unlink()
         if "train" in wanted:
             train_shots(page, runs)
         if "lab" in wanted:
