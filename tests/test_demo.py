@@ -99,3 +99,9 @@ def test_full_mode_keeps_its_controls(monkeypatch, tmp_path, tiny_data):
     app = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=60).run()
     assert not app.exception and not any("Demo." in info.value for info in app.info)
     assert {"Promote…", "Delete…"} <= {button.label for button in app.button}
+
+
+def test_the_router_reads_the_same_mode_key_as_mnist_core():
+    import app_ui.deployment
+
+    assert app_ui.deployment.MODE_ENV == mode.MODE_ENV  # the router keeps its own copy: no torch before the first page

@@ -24,15 +24,12 @@ from ..analysis.evaluate import predict_logits
 from ..analysis.robustness import DEFAULT_LIMIT, probe
 from ..analysis.robustness import VERSION as PROBE_VERSION
 from ..data.mnist import Split
+from ..training.machine import cache_root
 from .records import write_json
 from .shipped import CHECKPOINT_DIR
 
 LOG_PROBS_VERSION = 1
 SHIPPED_DIR = CHECKPOINT_DIR / "derived"
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("MNIST_CACHE", Path(os.environ.get("MNIST_RUNS", "runs")) / ".cache"))
 
 
 def cache_dir() -> Path:
