@@ -21,7 +21,7 @@ updates stay fp32), each pass with its own baseline measured side by side.
 By default the two are interleaved: the project's callback runs one baseline batch after every
 project batch, so that load from other processes on a shared machine hits both paths alike. The
 headline images/s is 128 / median batch time, which resists stalls; images / total timed seconds
-("wall") is reported beside it. Also measured: `predict_logits` over the 10k test set (batch 1000,
+("wall") is reported beside it. Also measured: `predict_logits` over the 10k test set (its batch 256,
 best of 3) and the batch-1 latency of `predict_array` (preprocessing + model) on a 280x280 RGBA
 canvas-like image.
 
@@ -57,7 +57,7 @@ LATENCY_WARMUP = 10
 GOALS = {  # name: (target text, test)
     "speedup": (">= 3x", lambda value: value >= 3.0),
     "speedup_bf16": (">= 3x", lambda value: value >= 3.0),
-    "eval_10k_seconds": ("< 2 s", lambda value: value < 2.0),
+    "eval_10k_seconds": ("<= 1 s", lambda value: value <= 1.0),  # issue 21: a < 20k-param model (seed002, 19,578)
     "latency_ms_p50": ("< 2 ms", lambda value: value < 2.0),
 }
 
