@@ -31,7 +31,7 @@ _WHERE = {
     "sweep_view": ["sweep_section"],
     "colours": ["PALETTE", "colour_scale", "iteration_order", "model_colour"],
     "explain_view": ["explanation"],
-    "loaders": ["cached_evaluation", "cached_logits", "cached_mnist", "cached_model", "cached_robustness",
+    "loaders": ["cached_evaluation", "cached_logits", "cached_test", "cached_model", "cached_robustness",
                 "cached_test_images", "checkpoint_records", "evaluation_of", "loadable_models", "logits_of",
                 "model_from", "queue_runs", "record_label", "robustness_of", "show_problems", "start_training",
                 "test_labels", "weights_key"],

@@ -7,10 +7,10 @@ import json
 import streamlit as st
 
 from mnist_core.data.augment import preview
-from mnist_core.data.mnist import DatasetError
+from mnist_core.data.mnist import DatasetError, train_images_head
 from mnist_core.training.config import TrainConfig
 
-from . import loaders, pictures
+from . import pictures
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -18,7 +18,7 @@ def preview_pictures(config_json: str, seed: int):
     """(the 16 digits, as augmented) as two pictures, once per recipe and sample seed: the page
     draws the preview on every run, open or not."""
     config = TrainConfig.from_dict(json.loads(config_json))
-    originals, augmented = preview(loaders.cached_mnist().train.images, config, seed)
+    originals, augmented = preview(train_images_head(16), config, seed)
     return (pictures.tile(pictures.to_unit(originals), columns=16, factor=3),
             pictures.tile(pictures.to_unit(augmented), columns=16, factor=3))
 

@@ -56,7 +56,7 @@ def run_actions(run: runs.Run) -> None:
 def promote_dialog(name: str) -> None:
     try:
         with st.spinner("Loading and evaluating its weights on the 10,000 test images…"):
-            plan = runs.plan_promotion(name, data=loaders.cached_mnist())
+            plan = runs.plan_promotion(name, data=loaders.cached_test())
     except (runs.RunError, DatasetError) as error:
         st.error(str(error))
         return
@@ -69,7 +69,7 @@ def promote_dialog(name: str) -> None:
     st.caption("Every page will offer it. Un-promote removes exactly these two files again.")
     if st.button("Promote", type="primary"):
         try:
-            record = runs.promote(name, stem, data=loaders.cached_mnist())
+            record = runs.promote(name, stem, data=loaders.cached_test())
         except (runs.RunError, DatasetError) as error:
             st.error(str(error))
             return

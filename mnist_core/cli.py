@@ -601,6 +601,9 @@ def add_sweep_verb(verbs) -> None:
     sweep.add_argument("--heartbeat", type=positive_int, default=10,
                        help="seconds between a trial's heartbeats; a trial silent for 3 of them is failed "
                             "and retried (default 10)")
+    sweep.add_argument("--lower-priority", action="store_true",
+                       help="train at a lower CPU priority (nice 10, or $MNIST_RUN_NICE), as the app's background "
+                            "runs and sweeps do, so that pages stay quick")
     sweep.add_argument("--json", action="store_true",
                        help="print JSON: study, storage, settings (with the space), trials (number, state, params, "
                             "val_acc, run, ...) and best")
@@ -613,7 +616,11 @@ def cmd_sweep(args) -> int:
     import optuna
 
     from .store.sweep import Sweep, new_study_name, read_space, run_sweep
+    from .store.worker import lower_priority
     from .training.recipes import default_config, spec_config
+
+    if args.lower_priority:
+        lower_priority()
 
     settings = dict(epochs=args.epochs, seed=args.seed, limit=args.limit, eval_limit=args.limit)
     if args.spec is not None:

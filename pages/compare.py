@@ -121,7 +121,7 @@ def what_changed_section(records: dict, chosen: list[str]) -> None:
         st.info("Pick two different iterations.")
         return
     try:
-        changes = what_changed(ui.logits_of(records[old]), ui.logits_of(records[new]), ui.cached_mnist().test.labels)
+        changes = what_changed(ui.logits_of(records[old]), ui.logits_of(records[new]), ui.cached_test().labels)
     except (CheckpointError, DatasetError) as error:
         st.error(f"Cannot compare: {error}")
         return

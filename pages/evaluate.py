@@ -73,7 +73,7 @@ def explain_one(shown: list[dict], record, key: str) -> None:
                                                     f"({100 * r['confidence']:.0f}%), then {r['second']}"
                                                     for r in shown if r["index"] == i))
     image = ui.cached_test_images()[index].astype("float32") / 255.0
-    tensor = ui.cached_mnist().test.images[index:index + 1]  # (1, 1, 28, 28), normalized as the model expects
+    tensor = ui.cached_test().images[index:index + 1]  # (1, 1, 28, 28), normalized as the model expects
     if st.button("Open in Draw", icon=":material/draw:", key=f"draw_{key}"):
         st.session_state["draw_injected_image"] = ui.canvas_from_digit(ui.cached_test_images()[index])
         st.session_state["draw_injected_label"] = f"test digit #{index}"

@@ -4,7 +4,8 @@ import shutil
 import pytest
 import torch
 
-from mnist_core.data.mnist import FILES, DatasetError, check_files, load_mnist, read_idx, validation_indices
+from mnist_core.data.mnist import (FILES, DatasetError, check_files, load_mnist, load_test, read_idx,
+                                   train_images_head, validation_indices, verify_files)
 
 
 def make_root(tmp_path, mnist_root, skip=None):
@@ -54,6 +55,22 @@ def test_splits_sizes_normalization_and_fixed_validation(mnist):
     assert len(set(train_idx.tolist()) & set(val_idx.tolist())) == 0
     assert len(set(train_idx.tolist()) | set(val_idx.tolist())) == 60000
     assert sorted(torch.bincount(mnist.validation.labels).tolist())[0] > 400  # all digits present
+
+
+def test_the_apps_light_loaders_give_what_load_mnist_gives(mnist, tmp_path):
+    """The server holds the test split alone (issue 22): the same tensors as load_mnist's, the
+    preview's training images are load_mnist's first ones, and a corrupt training file is still
+    refused before a run starts."""
+    test = load_test(mnist.root)
+    assert torch.equal(test.images, mnist.test.images) and torch.equal(test.labels, mnist.test.labels)
+    assert torch.equal(train_images_head(16, mnist.root), mnist.train.images[:16])
+    verify_files(mnist.root)  # the real files pass
+    raw = make_root(tmp_path, mnist.root)
+    images = raw / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:-5])
+    with pytest.raises(DatasetError, match="train-images-idx3-ubyte is corrupt"):
+        verify_files(tmp_path)
+    load_test(tmp_path)  # the test files alone are fine
 
 
 def test_cli_reports_missing_data_without_traceback(tmp_path, monkeypatch, capsys):

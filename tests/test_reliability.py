@@ -180,7 +180,7 @@ def test_dataset_errors_are_plain_messages_on_evaluate_and_train(tmp_path, monke
     root = broken_dataset(tmp_path / "data", "bad_label")
     monkeypatch.setenv("MNIST_DATA", str(root))
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path / "runs"))
-    app_ui.cached_mnist.clear()
+    app_ui.cached_test.clear()
     app_ui.cached_test_images.clear()
     app_ui.cached_evaluation.clear()
     try:
@@ -194,7 +194,7 @@ def test_dataset_errors_are_plain_messages_on_evaluate_and_train(tmp_path, monke
         assert any("Cannot start" in error.value and "label 255" in error.value for error in train.error)
         assert runs.list_runs(tmp_path / "runs") == []
     finally:
-        app_ui.cached_mnist.clear()
+        app_ui.cached_test.clear()
         app_ui.cached_test_images.clear()
         app_ui.cached_evaluation.clear()
 

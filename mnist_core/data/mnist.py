@@ -130,6 +130,25 @@ def load_raw(root: str) -> dict[str, torch.Tensor]:
     return {name: read_idx(paths[name], *FILES[name]) for name in FILES}
 
 
+TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+@functools.lru_cache(maxsize=4)
+def load_raw_test(root: str) -> dict[str, torch.Tensor]:
+    """The two test IDX files only (8 MB, cached per root): what the app's pages need. The
+    training files are checked for presence, not read."""
+    paths = check_files(root)
+    return {name: read_idx(paths[name], *FILES[name]) for name in TEST_FILES}
+
+
+def verify_files(root: Path | str | None = None) -> None:
+    """Read and check all four files (DatasetError naming a missing or corrupt one) without
+    keeping them: ~0.2 s, and nothing stays in memory."""
+    root = Path(root) if root is not None else data_root()
+    for name, path in check_files(root).items():
+        read_idx(path, *FILES[name])
+
+
 def validation_indices(validation_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(train_idx, val_idx): a fixed, seed-independent split of the 60k training images."""
     order = torch.randperm(60000, generator=torch.Generator().manual_seed(VALIDATION_SEED))
@@ -151,7 +170,25 @@ def load_mnist(root: Path | str | None = None, validation_size: int = 5000) -> M
     )
 
 
+def load_test(root: Path | str | None = None) -> Split:
+    """The test split alone, normalized like load_mnist's (31 MB, against ~280 MB for all three
+    splits): evaluation, comparison and promotion need nothing else."""
+    root = Path(root) if root is not None else data_root()
+    raw = load_raw_test(str(root))
+    return Split(normalize(raw["t10k-images-idx3-ubyte"]), raw["t10k-labels-idx1-ubyte"].long())
+
+
+def train_images_head(count: int, root: Path | str | None = None, validation_size: int = 5000) -> torch.Tensor:
+    """The first `count` images of load_mnist's training split, normalized, without keeping the
+    training files in memory (the Train page's augmentation preview)."""
+    root = Path(root) if root is not None else data_root()
+    name = "train-images-idx3-ubyte"
+    images = read_idx(check_files(root)[name], *FILES[name])
+    train_idx, _ = validation_indices(validation_size)
+    return normalize(images[train_idx[:count]])
+
+
 def test_images_uint8(root: Path | str | None = None) -> torch.Tensor:
     """The raw 10k test images (for galleries and previews)."""
     root = Path(root) if root is not None else data_root()
-    return load_raw(str(root))["t10k-images-idx3-ubyte"]
+    return load_raw_test(str(root))["t10k-images-idx3-ubyte"]

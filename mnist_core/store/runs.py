@@ -553,8 +553,10 @@ def _check_promotable(name: str, stem: str | None, checkpoints: Path, directory:
 
 
 def _verified_accuracy(run: Run, data) -> float:
+    """The run's test accuracy, measured now. `data`: the test Split, or an MNIST (its test split);
+    None reads the test files alone."""
     from ..analysis.evaluate import evaluate
-    from ..data.mnist import load_mnist
+    from ..data.mnist import load_test
 
     try:
         model, checkpoint = load_model(run.weights_path)
@@ -563,8 +565,8 @@ def _verified_accuracy(run: Run, data) -> float:
     if checkpoint.model_name != run.config.get("model"):
         raise PromotionError(f"run {run.name!r}: its weights are for {checkpoint.model_name!r}, "
                              f"its config says {run.config.get('model')!r}")
-    data = data or load_mnist()
-    accuracy = 100.0 * evaluate(model, data.test).accuracy
+    test = load_test() if data is None else getattr(data, "test", data)
+    accuracy = 100.0 * evaluate(model, test).accuracy
     if accuracy != accuracy:
         raise PromotionError(f"run {run.name!r}: its weights give no finite test accuracy")
     return accuracy

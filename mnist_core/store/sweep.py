@@ -547,7 +547,7 @@ def start_sweep(model: str, recipe: str | None = None, trials: int = 8, epochs: 
     log = Path(default_storage(sweep.study, directory)).with_suffix(".log")
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "mnist_core", "sweep", "--model", model, "--trials", str(trials),
-               "--study", sweep.study]
+               "--study", sweep.study, "--lower-priority"]  # pages first, as for the app's runs
     for flag, value in (("--recipe", recipe), ("--epochs", epochs), ("--limit", limit)):
         command += [flag, str(value)] if value is not None else []
     env = {**child_env(), "MNIST_RUNS": str(directory)}

@@ -4,9 +4,14 @@ It trains the config.json already in the folder, recording exactly as every run 
 runs store's RunRecorder): the server that started it only reads the folder. It stops between
 batches on the folder's stop request (how `stop_run` reaches it) or on SIGTERM. Torch keeps its
 default thread count (the cores), like a CLI run, so an app run trains at the CLI's speed.
+
+It runs at a lower CPU priority (`nice` 10, or `$MNIST_RUN_NICE`; 0 keeps the server's): alone on
+the machine a run loses nothing, and while visitors draw or open pages, their answers come first
+(issue 22: drawings stay quick while a run trains on a shared server).
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -16,11 +21,29 @@ from ..training.config import TrainConfig
 from .runs import CONFIG, _read_json, _train
 
 
+RUN_NICE_ENV = "MNIST_RUN_NICE"
+DEFAULT_NICE = 10
+
+
+def lower_priority() -> int:
+    """Add `$MNIST_RUN_NICE` (default 10) to this process's niceness; returns the niceness now. A
+    value that is not an integer is ignored (the default is used), and so is a system that refuses."""
+    try:
+        increment = int(os.environ.get(RUN_NICE_ENV, DEFAULT_NICE))
+    except ValueError:
+        increment = DEFAULT_NICE
+    try:
+        return os.nice(max(0, min(increment, 19)))
+    except (OSError, AttributeError):  # no os.nice (Windows) or not permitted
+        return 0
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or not Path(argv[0]).is_dir():
         print("usage: python -m mnist_core.store.worker RUN_FOLDER", file=sys.stderr)
         return 2
     folder = Path(argv[0])
+    lower_priority()
     config = TrainConfig.from_dict(_read_json(folder / CONFIG))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
