@@ -1,6 +1,7 @@
-"""The Compare page's "Seed studies": runs that share a study tag (one recipe, several seeds),
-grouped: mean ± sd of final test and validation accuracy with every seed as a dot, and the mean
-test curve with its min–max band. The grouping is mnist_core.reports.studies'; this only draws.
+"""The Compare page's "Seed studies": the seeds files of the chosen checkpoints (three seeds of
+every shipped iteration) and runs that share a study tag (one recipe, several seeds), grouped:
+mean ± sd of final test and validation accuracy with every seed as a dot, and the mean test curve
+with its min–max band. The grouping is mnist_core.reports.studies'; this only draws.
 """
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from mnist_core.reports.studies import mean_band, study_groups
+from mnist_core.reports.studies import mean_band, shipped_study_groups, study_groups
 
 
 def seeds_chart(groups) -> alt.Chart:
@@ -32,24 +33,25 @@ def band_chart(frame: pd.DataFrame) -> alt.Chart:
     return (band + line).properties(height=260, title="mean test accuracy per epoch, min–max band over seeds")
 
 
-def study_section(records: dict) -> None:
-    """Shown only when some finished runs carry a seed-study tag."""
-    groups = study_groups(records)
+def study_section(records: dict, chosen: list[str] = ()) -> None:
+    """Shown when a chosen checkpoint has a seeds file or some finished runs carry a seed-study tag."""
+    groups = shipped_study_groups([records[key] for key in chosen if key in records]) + study_groups(records)
     if not groups:
         return
     st.subheader("Seed studies")
-    st.caption("Runs of one recipe with different seeds (`python -m mnist_core study`): how much of a difference "
-               "between iterations is seed noise.")
+    st.caption("The same recipe trained with different seeds: how much of a difference between iterations is "
+               "seed noise. Chosen checkpoints' seeds files (seed 1 is the shipped run) and runs tagged by "
+               "`python -m mnist_core study`.")
     table = []
     for group in groups:
         (test, test_sd), (val, val_sd) = group.stat("final_test_acc"), group.stat("final_val_acc")
         table.append({"study": group.study, "model": group.model, "seeds": len(group.seeds),
                       "final test (mean ± sd)": f"{test:.2f} ± {test_sd:.2f} %",
-                      "final validation (mean ± sd)": f"{val:.2f} ± {val_sd:.2f} %"})
+                      "final validation (mean ± sd)": f"{val:.2f} ± {val_sd:.2f} %", "from": group.source})
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
     left, right = st.columns(2)
     left.altair_chart(seeds_chart(groups))
     bands = [dict(row, study=group.study) for group in groups
-             for row in mean_band([records[seed["run"]] for seed in group.seeds])]
+             for row in mean_band([seed["history"] for seed in group.seeds])]
     if bands:
         right.altair_chart(band_chart(pd.DataFrame(bands)))

@@ -252,7 +252,7 @@ def render() -> None:
     with st.container(key="robustness_section"):
         robustness_section(records, chosen, scale, highlight)
     ui.architecture_diff_view(records, chosen)
-    ui.study_section(records)
+    ui.study_section(records, chosen)
 
 
 render()

@@ -33,6 +33,35 @@ def machine(precision: str | None = None) -> dict:
     return machine_info(precision)
 
 
+def seed_row(record, seed: int, target: float, wall_seconds: float) -> dict:
+    """One seed's line of a seeds report, from its trained Record."""
+    summary = record.summary
+    epoch, seconds = time_to_target(record.history, target)
+    return {"seed": seed, "final_test_acc": summary.final_test_acc, "final_val_acc": summary.final_val_acc,
+            "best_test_acc": summary.best_test_acc, "best_test_epoch": summary.best_test_epoch,
+            "epochs": summary.epochs, "wall_seconds": wall_seconds,
+            "train_seconds": sum(row["seconds"] for row in record.history),
+            "target_epoch": epoch, "seconds_to_target": seconds, "history": record.history}
+
+
+def seeds_report(model: str, target: float, results: list[dict]) -> dict:
+    """The JSON-ready report over seeds (the `<model>_seeds.json` keys), with this machine."""
+    finals = [r["final_test_acc"] for r in results]
+    reached = [r["seconds_to_target"] for r in results if r["seconds_to_target"] is not None]
+    return {"model": model, "target": target, "seeds": results,
+            "mean_final_test_acc": statistics.mean(finals),
+            "sd_final_test_acc": statistics.stdev(finals) if len(finals) > 1 else 0.0,
+            "median_seconds_to_target": statistics.median(reached) if reached else None,
+            "seeds_reaching_target": len(reached),
+            "machine": machine(resolve(default_config(model, device="cpu")).precision)}
+
+
+def log_seed(row: dict, target: float, log=print) -> None:
+    seconds, epoch = row["seconds_to_target"], row["target_epoch"]
+    log(f"seed {row['seed']}: final test {row['final_test_acc']:.2f}%, best {row['best_test_acc']:.2f}%, "
+        f"{target}% " + (f"at epoch {epoch} after {seconds:.1f} s" if seconds is not None else "not reached"))
+
+
 def train_seeds(model: str, seeds: list[int], target: float, data: MNIST, ship_to: Path,
                 scratch: Path, callbacks=(), log=print) -> dict:
     """Train `model` with its registered recipe once per seed; ship the first seed's weights to
@@ -45,23 +74,9 @@ def train_seeds(model: str, seeds: list[int], target: float, data: MNIST, ship_t
         started = time.perf_counter()
         record = publish(model, out, data, callbacks=callbacks, seed=seed,
                          file_stem=model if first else f"{model}_seed{seed}")
-        summary = record.summary
-        epoch, seconds = time_to_target(record.history, target)
-        results.append({"seed": seed, "final_test_acc": summary.final_test_acc,
-                        "final_val_acc": summary.final_val_acc,
-                        "best_test_acc": summary.best_test_acc, "best_test_epoch": summary.best_test_epoch,
-                        "epochs": summary.epochs, "wall_seconds": time.perf_counter() - started,
-                        "train_seconds": sum(row["seconds"] for row in record.history),
-                        "target_epoch": epoch, "seconds_to_target": seconds, "history": record.history})
-        log(f"seed {seed}: final test {summary.final_test_acc:.2f}%, best {summary.best_test_acc:.2f}%, "
-            f"{target}% " + (f"at epoch {epoch} after {seconds:.1f} s" if seconds is not None else "not reached"))
-    finals = [r["final_test_acc"] for r in results]
-    reached = [r["seconds_to_target"] for r in results if r["seconds_to_target"] is not None]
-    return {"model": model, "target": target, "seeds": results,
-            "mean_final_test_acc": statistics.mean(finals),
-            "median_seconds_to_target": statistics.median(reached) if reached else None,
-            "seeds_reaching_target": len(reached),
-            "machine": machine(resolve(default_config(model, device="cpu")).precision)}
+        results.append(seed_row(record, seed, target, time.perf_counter() - started))
+        log_seed(results[-1], target, log)
+    return seeds_report(model, target, results)
 
 
 def seeds_table(report: dict) -> str:

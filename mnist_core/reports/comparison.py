@@ -7,9 +7,6 @@ predictions come from store.derived. This module names things and reads the seed
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from ..analysis.changes import Changes
 from ..analysis.significance import (
     ALPHA,
@@ -22,6 +19,7 @@ from ..analysis.significance import (
 )
 from ..store.records import Record
 from ..store.runs import RunNotFoundError, trained_models
+from .studies import seeds_file
 
 
 def find_trained(name: str, records: list[Record] | None = None) -> Record:
@@ -42,15 +40,8 @@ def find_trained(name: str, records: list[Record] | None = None) -> Record:
 def seed_finals(record: Record) -> list[float] | None:
     """Final test accuracies (%) of the seed study beside a checkpoint (<stem>_seeds.json, for
     the same model), or None: runs have none, and an unreadable file counts as none."""
-    if record.kind == "run" or record.weights_path is None:
-        return None
-    path = Path(record.weights_path).with_name(f"{record.name}_seeds.json")
-    try:
-        study = json.loads(path.read_text())
-        finals = [float(seed["final_test_acc"]) for seed in study["seeds"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return finals if study.get("model") == record.model else None
+    study = seeds_file(record)
+    return [float(seed["final_test_acc"]) for seed in study["seeds"]] if study is not None else None
 
 
 def significance(changes: Changes, old: Record, new: Record) -> dict:

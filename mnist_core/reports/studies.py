@@ -1,13 +1,17 @@
 """Seed studies on Compare: the runs that share a `study` tag (`python -m mnist_core study`, the
 Train page's seeds), grouped: mean ± sd of the final test and validation accuracy with every seed,
 and the mean curve with its min–max band. Sweep trials share a tag too but are not seeds of one
-recipe: they are left to reports.sweeps.
+recipe: they are left to reports.sweeps. A shipped checkpoint's seeds file
+(`checkpoints/<stem>_seeds.json`: seed 1 is the shipped run; scripts/iteration_seeds.py,
+frontier_seeds.py, time_to_accuracy.py) is a study too.
 """
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..store.records import Record
 
@@ -16,7 +20,8 @@ from ..store.records import Record
 class StudyGroup:
     study: str
     model: str
-    seeds: list[dict]  # {"run", "seed", "final_test_acc", "final_val_acc"} per finished run
+    seeds: list[dict]  # {"run", "seed", "final_test_acc", "final_val_acc", "history"} per seed
+    source: str = "runs"  # or the seeds file a shipped checkpoint's study comes from
 
     def stat(self, key: str) -> tuple[float, float]:
         """(mean, sample sd) of `key` over the seeds that have it (sd 0 for one seed)."""
@@ -43,17 +48,47 @@ def study_groups(records: dict[str, Record]) -> list[StudyGroup]:
         group = groups.setdefault(study, StudyGroup(study, record.model, []))
         group.seeds.append({"run": record.key, "seed": record.config.get("seed"),
                             "final_test_acc": record.summary.final_test_acc,
-                            "final_val_acc": record.summary.final_val_acc})
+                            "final_val_acc": record.summary.final_val_acc, "history": record.history})
     for group in groups.values():
         group.seeds.sort(key=lambda row: (row["seed"] is None, row["seed"]))
     return sorted(groups.values(), key=lambda group: group.study)
 
 
-def mean_band(records: list[Record], metric: str = "test_acc") -> list[dict]:
-    """Per epoch: the mean of `metric` over the records that reached it, and its min and max."""
-    by_epoch: dict[int, list[float]] = {}
+def seeds_file(record: Record) -> dict | None:
+    """The seeds report beside a checkpoint (<stem>_seeds.json, for the same model), or None: runs
+    have none, and an unreadable or malformed file counts as none."""
+    if record.kind == "run" or record.weights_path is None:
+        return None
+    path = Path(record.weights_path).with_name(f"{record.name}_seeds.json")
+    try:
+        study = json.loads(path.read_text())
+        finals = [float(seed["final_test_acc"]) for seed in study["seeds"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if study.get("model") != record.model or not finals:
+        return None
+    return study
+
+
+def shipped_study_groups(records: list[Record]) -> list[StudyGroup]:
+    """The seeds files of these checkpoints as study groups (study: the checkpoint's key)."""
+    groups = []
     for record in records:
-        for row in record.history:
+        study = seeds_file(record)
+        if study is None:
+            continue
+        seeds = [{"run": None, "seed": row.get("seed"), "final_test_acc": float(row["final_test_acc"]),
+                  "final_val_acc": float(row["final_val_acc"]) if row.get("final_val_acc") is not None else math.nan,
+                  "history": row.get("history") or []} for row in study["seeds"]]
+        groups.append(StudyGroup(record.key, record.model, seeds, f"checkpoints/{record.name}_seeds.json"))
+    return groups
+
+
+def mean_band(histories: list[list[dict]], metric: str = "test_acc") -> list[dict]:
+    """Per epoch: the mean of `metric` over the histories that reached it, and its min and max."""
+    by_epoch: dict[int, list[float]] = {}
+    for history in histories:
+        for row in history:
             value = row.get(metric)
             if not row.get("partial") and isinstance(value, float) and math.isfinite(value):
                 by_epoch.setdefault(row["epoch"], []).append(value)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+import statistics
 from pathlib import Path
 
 from ..models import UnknownModelError, model_info
 from ..store.records import Record
 from ..store.shipped import CHECKPOINT_DIR, list_checkpoints
+from .studies import seeds_file
 
 START, END = "<!-- reproduction-table:start -->", "<!-- reproduction-table:end -->"
 
@@ -15,11 +17,22 @@ def fmt_percent(value) -> str:
     return "–" if value is None else f"{value:.2f}%"
 
 
+def seeds_cell(record: Record) -> str:
+    """Mean ± sample sd of the final test accuracy over the checkpoint's seeds file, or "–"."""
+    study = seeds_file(record)
+    if study is None:
+        return "–"
+    finals = [float(seed["final_test_acc"]) for seed in study["seeds"]]
+    sd = statistics.stdev(finals) if len(finals) > 1 else 0.0
+    count = "" if len(finals) == 3 else f" ({len(finals)} seeds)"
+    return f"{statistics.mean(finals):.2f} ± {sd:.2f}%{count}"
+
+
 def reproduction_table(records: list[Record]) -> str:
     """Markdown: reported (and on what) vs our final-epoch and best-epoch test accuracy."""
-    lines = ["| model | write-up | params | size | reported | reported on | our final test | our best test (epoch) "
-             "| our train-set acc | epochs | wall time |",
-             "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| model | write-up | params | size | reported | reported on | our final test | mean ± sd (3 seeds) "
+             "| our best test (epoch) | our train-set acc | epochs | wall time |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for record in sorted(records, key=lambda r: (r.source, r.name)):
         summary = record.summary
         if summary is None or record.kind != "shipped":
@@ -32,7 +45,7 @@ def reproduction_table(records: list[Record]) -> str:
         lines.append(
             f"| `{record.name}` | {record.source} | {record.params or 0:,} | "
             f"{(record.size_bytes or 0) / 1024:.0f} KiB | {fmt_percent(reported)} | "
-            f"{reported_on} | **{summary.final_test_acc:.2f}%** | "
+            f"{reported_on} | **{summary.final_test_acc:.2f}%** | {seeds_cell(record)} | "
             f"{summary.best_test_acc:.2f}% ({summary.best_test_epoch}) | "
             f"{fmt_percent(summary.final_train_set_acc)} | {summary.epochs} | {summary.wall_seconds:.0f} s |")
     return "\n".join(lines)
