@@ -169,7 +169,8 @@ def main() -> int:
             page.get_by_text("Fixed by").first.wait_for(timeout=60000)
             page.wait_for_timeout(2500)
             save_small(page, "compare")
-            for heading, name in (("What changed", "compare_changes"), ("Architecture diff", "compare_diff")):
+            for heading, name in (("What changed", "compare_changes"), ("Architecture diff", "compare_diff"),
+                                  ("Seed studies", "compare_seeds")):
                 page.get_by_role("heading", name=heading).first.scroll_into_view_if_needed()
                 page.mouse.move(5, 5)
                 page.wait_for_timeout(1200)
