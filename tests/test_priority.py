@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from mnist_core.store import runs
+from mnist_core.store.worker import nice_increment
 from mnist_core.training.recipes import default_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,22 +17,18 @@ def niceness(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
-def lowered_by(value: str | None) -> int:
-    """How much lower_priority() raises a fresh process's niceness with MNIST_RUN_NICE=value."""
-    env = {k: v for k, v in os.environ.items() if k != "MNIST_RUN_NICE"}
-    if value is not None:
-        env["MNIST_RUN_NICE"] = value
+def test_the_increment_takes_the_environment_and_ignores_nonsense():
+    assert nice_increment(None) == 10  # the default
+    assert nice_increment("3") == 3 and nice_increment("0") == 0
+    assert nice_increment("-5") == 0  # never above the server's priority
+    assert nice_increment("40") == 19 and nice_increment("fast") == 10
+
+
+def test_lower_priority_lowers_this_process():
     code = "import os; from mnist_core.store.worker import lower_priority; b = os.nice(0); print(lower_priority() - b)"
-    return int(subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                              check=True).stdout)
-
-
-def test_lower_priority_takes_the_environment_and_ignores_nonsense():
-    assert lowered_by(None) == 10 or os.nice(0) + 10 > 19  # the default (capped at 19 by the system)
-    assert lowered_by("3") == 3
-    assert lowered_by("0") == 0
-    assert lowered_by("-5") == 0  # never above the server's priority
-    assert lowered_by("fast") == 10 or os.nice(0) + 10 > 19
+    env = {**os.environ, "MNIST_RUN_NICE": "3"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert int(result.stdout) == min(3, 19 - os.nice(0))
 
 
 def test_a_run_started_by_the_app_trains_at_a_lower_priority(tmp_path, monkeypatch):

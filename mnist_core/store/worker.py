@@ -25,15 +25,21 @@ RUN_NICE_ENV = "MNIST_RUN_NICE"
 DEFAULT_NICE = 10
 
 
-def lower_priority() -> int:
-    """Add `$MNIST_RUN_NICE` (default 10) to this process's niceness; returns the niceness now. A
-    value that is not an integer is ignored (the default is used), and so is a system that refuses."""
+def nice_increment(value: str | None) -> int:
+    """How much lower a run's priority goes for `$MNIST_RUN_NICE`'s value: 0..19, the default for
+    an unset or non-integer value, never negative (a run never outranks the server)."""
     try:
-        increment = int(os.environ.get(RUN_NICE_ENV, DEFAULT_NICE))
+        increment = int(value) if value is not None else DEFAULT_NICE
     except ValueError:
         increment = DEFAULT_NICE
+    return max(0, min(increment, 19))
+
+
+def lower_priority() -> int:
+    """Add nice_increment($MNIST_RUN_NICE) to this process's niceness; returns the niceness now
+    (unchanged where the system has no os.nice or refuses)."""
     try:
-        return os.nice(max(0, min(increment, 19)))
+        return os.nice(nice_increment(os.environ.get(RUN_NICE_ENV)))
     except (OSError, AttributeError):  # no os.nice (Windows) or not permitted
         return 0
 
