@@ -20,7 +20,6 @@ from pathlib import Path
 from ..training.config import TrainConfig
 from .runs import CONFIG, _read_json, _train
 
-
 RUN_NICE_ENV = "MNIST_RUN_NICE"
 DEFAULT_NICE = 10
 
