@@ -11,25 +11,36 @@ import streamlit as st
 
 from mnist_core.reports.studies import mean_band, shipped_study_groups, study_groups
 
+from .colours import colour_scale
+
 
 def seeds_chart(groups) -> alt.Chart:
     rows = [{"study": group.study, "seed": row["seed"], "final test accuracy (%)": row["final_test_acc"]}
             for group in groups for row in group.seeds]
-    base = alt.Chart(pd.DataFrame(rows))
+    title = "final test accuracy (%)"
+    base = alt.Chart(pd.DataFrame(rows)).encode(y=alt.Y("study:N", title=None, axis=alt.Axis(labelLimit=220)))
     dots = base.mark_circle(size=70, opacity=0.8).encode(
-        x=alt.X("final test accuracy (%):Q", scale=alt.Scale(zero=False)), y=alt.Y("study:N", title=None),
-        tooltip=["study", "seed", alt.Tooltip("final test accuracy (%):Q", format=".2f")])
-    mean = base.mark_tick(thickness=2, size=22, color="black").encode(
-        x="mean(final test accuracy (%)):Q", y="study:N")
-    return (dots + mean).properties(height=max(80, 36 * len(groups)), title="every seed (dots) and the mean (tick)")
+        x=alt.X(f"{title}:Q", title=title, scale=alt.Scale(zero=False, padding=12)),
+        color=alt.Color("study:N", scale=colour_scale([row["study"] for row in rows]), legend=None),
+        tooltip=["study", "seed", alt.Tooltip(f"{title}:Q", format=".2f")])
+    mean = base.mark_tick(thickness=2, size=22, color="black").encode(x=alt.X(f"mean({title}):Q", title=title))
+    return (dots + mean).properties(height=alt.Step(34), title="every seed (dots) and the mean (tick)")
 
 
 def band_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Mean test accuracy per epoch with its min–max band; the axis starts where the curves are
+    past their first epoch, so that a slow first epoch does not flatten every band."""
+    later = frame[frame["epoch"] > 1] if (frame["epoch"] > 1).any() else frame
+    low = float(later["low"].min())
+    scale = alt.Scale(domain=[max(0.0, low - 0.3), min(100.0, float(frame["high"].max()) + 0.1)], clamp=True)
+    colours = colour_scale(frame["study"])
     base = alt.Chart(frame).encode(x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")))
-    band = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", title="test accuracy (%)", scale=alt.Scale(zero=False)),
-                                              y2="high:Q", color="study:N")
-    line = base.mark_line(point=True).encode(y="mean:Q", color="study:N",
-                                             tooltip=["study", "epoch", alt.Tooltip("mean:Q", format=".2f"), "runs"])
+    band = base.mark_area(opacity=0.25, clip=True).encode(y=alt.Y("low:Q", title="test accuracy (%)", scale=scale),
+                                                          y2="high:Q", color=alt.Color("study:N", scale=colours))
+    line = base.mark_line(point=True, clip=True).encode(
+        y=alt.Y("mean:Q", scale=scale), color=alt.Color("study:N", scale=colours),
+        tooltip=["study", "epoch", alt.Tooltip("mean:Q", format=".2f"), alt.Tooltip("low:Q", format=".2f"),
+                 alt.Tooltip("high:Q", format=".2f"), "runs"])
     return (band + line).properties(height=260, title="mean test accuracy per epoch, min–max band over seeds")
 
 

@@ -171,7 +171,7 @@ def main() -> int:
             save_small(page, "compare")
             for heading, name in (("What changed", "compare_changes"), ("Architecture diff", "compare_diff"),
                                   ("Seed studies", "compare_seeds")):
-                page.get_by_role("heading", name=heading).first.scroll_into_view_if_needed()
+                page.get_by_role("heading", name=heading).first.evaluate("e => e.scrollIntoView({block: 'start'})")
                 page.mouse.move(5, 5)
                 page.wait_for_timeout(1200)
                 page.screenshot(path=str(DOCS / f"{name}.raw.png"))  # the viewport from that section down
