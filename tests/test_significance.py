@@ -83,7 +83,12 @@ def test_changes_verb_acceptance(cli):
     assert report["old_acc"] == pytest.approx(records["seed001_iter3"]["summary"]["final_test_acc"], abs=0.01)
     assert report["new_acc"] == pytest.approx(records["seed001_iter4"]["summary"]["final_test_acc"], abs=0.01)
     assert "not distinguishable from noise at 5%" in report["sentence"]
-    assert "seed_diff" not in report and "seed_ci" not in report  # neither has a seed study
+    # both have 3 seeds (checkpoints/<name>_seeds.json): the difference of means with its interval
+    finals = {name: [seed["final_test_acc"] for seed in json.loads(
+        (ROOT / "checkpoints" / f"{name}_seeds.json").read_text())["seeds"]] for name in records}
+    interval = welch_interval(finals["seed001_iter3"], finals["seed001_iter4"])
+    assert report["seed_diff"] == pytest.approx(interval["difference"])
+    assert report["seed_ci"] == pytest.approx([interval["low"], interval["high"]])
     text = cli("changes", "--old", "seed001_iter3", "--new", "seed001_iter4")
     assert "fixed 44" in text.stdout and "broke 38" in text.stdout and "p = 0.58" in text.stdout
 
