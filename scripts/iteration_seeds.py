@@ -94,7 +94,8 @@ def main() -> int:
         report = seeds_report(model, target, rows)
         report["note"] = ("seed 1 is the shipped run, trained earlier (its wall time is from that session); "
                           f"seeds {', '.join(map(str, args.seeds))} were trained by scripts/iteration_seeds.py "
-                          "on the machine below")
+                          "on the machine below; their wall times are as that machine was (on 2026-12-02 other "
+                          "work ran beside them, so they are contended: read accuracy, not time, from them)")
         write_json(CHECKPOINT_DIR / f"{model}_seeds.json", report)
         print(f"## {model}\n{seeds_table(report)}\n", flush=True)
     return 0
