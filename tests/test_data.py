@@ -4,7 +4,7 @@ import shutil
 import pytest
 import torch
 
-from mnist_core.data.mnist import (FILES, DatasetError, check_files, load_mnist, load_test, read_idx,
+from mnist_core.data.mnist import (FILES, DatasetError, check_files, load_test, read_idx,
                                    train_images_head, validation_indices, verify_files)
 
 
