@@ -123,13 +123,6 @@ def check_files(root: Path | str | None = None, download: bool = True) -> dict[s
     return found
 
 
-@functools.lru_cache(maxsize=4)
-def load_raw(root: str) -> dict[str, torch.Tensor]:
-    """The four IDX files as uint8 tensors (cached per root for the process)."""
-    paths = check_files(root)
-    return {name: read_idx(paths[name], *FILES[name]) for name in FILES}
-
-
 TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
@@ -139,6 +132,15 @@ def load_raw_test(root: str) -> dict[str, torch.Tensor]:
     training files are checked for presence, not read."""
     paths = check_files(root)
     return {name: read_idx(paths[name], *FILES[name]) for name in TEST_FILES}
+
+
+@functools.lru_cache(maxsize=4)
+def load_raw(root: str) -> dict[str, torch.Tensor]:
+    """The four IDX files as uint8 tensors (cached per root for the process); the test files are
+    load_raw_test's, so a process that reads both holds them once."""
+    paths = check_files(root)
+    raw = {name: read_idx(paths[name], *FILES[name]) for name in FILES if name not in TEST_FILES}
+    return {**raw, **load_raw_test(root)}
 
 
 def verify_files(root: Path | str | None = None) -> None:

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import re
-import statistics
 from pathlib import Path
 
 from ..models import UnknownModelError, model_info
 from ..store.records import Record
 from ..store.shipped import CHECKPOINT_DIR, list_checkpoints
-from .studies import seeds_file
+from .studies import shipped_study_groups
 
 START, END = "<!-- reproduction-table:start -->", "<!-- reproduction-table:end -->"
 
@@ -19,13 +18,12 @@ def fmt_percent(value) -> str:
 
 def seeds_cell(record: Record) -> str:
     """Mean ± sample sd of the final test accuracy over the checkpoint's seeds file, or "–"."""
-    study = seeds_file(record)
-    if study is None:
+    groups = shipped_study_groups([record])
+    if not groups:
         return "–"
-    finals = [float(seed["final_test_acc"]) for seed in study["seeds"]]
-    sd = statistics.stdev(finals) if len(finals) > 1 else 0.0
-    count = "" if len(finals) == 3 else f" ({len(finals)} seeds)"
-    return f"{statistics.mean(finals):.2f} ± {sd:.2f}%{count}"
+    mean, sd = groups[0].stat("final_test_acc")
+    count = "" if len(groups[0].seeds) == 3 else f" ({len(groups[0].seeds)} seeds)"
+    return f"{mean:.2f} ± {sd:.2f}%{count}"
 
 
 def reproduction_table(records: list[Record]) -> str:

@@ -35,8 +35,8 @@ def nice_increment(value: str | None) -> int:
 
 
 def lower_priority() -> int:
-    """Add nice_increment($MNIST_RUN_NICE) to this process's niceness; returns the niceness now
-    (unchanged where the system has no os.nice or refuses)."""
+    """Add nice_increment($MNIST_RUN_NICE) to this process's niceness; returns the niceness now,
+    or 0 (and the priority is left as it was) where the system has no os.nice or refuses."""
     try:
         return os.nice(nice_increment(os.environ.get(RUN_NICE_ENV)))
     except (OSError, AttributeError):  # no os.nice (Windows) or not permitted
