@@ -73,6 +73,8 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[2, 3], help="seeds to train beside the shipped one")
     parser.add_argument("--from-time-to-accuracy", action="store_true",
                         help="only write <model>_seeds.json from checkpoints/time_to_accuracy.json")
+    parser.add_argument("--context", default="",
+                        help="what else ran beside the training, for the seeds file's note (its wall times)")
     args = parser.parse_args()
     if args.from_time_to_accuracy:
         print(from_time_to_accuracy())
@@ -92,10 +94,11 @@ def main() -> int:
             rows.append(trained_row(model, seed, target, data, log))
             log_seed(rows[-1], target, log)
         report = seeds_report(model, target, rows)
-        report["note"] = ("seed 1 is the shipped run, trained earlier (its wall time is from that session); "
+        report["note"] = ("seed 1 is the shipped run, trained earlier (its wall time is from that session, "
+                          "maybe on another CPU); "
                           f"seeds {', '.join(map(str, args.seeds))} were trained by scripts/iteration_seeds.py "
-                          "on the machine below; their wall times are as that machine was (on 2026-12-02 other "
-                          "work ran beside them, so they are contended: read accuracy, not time, from them)")
+                          f"(finished {time.strftime('%Y-%m-%d')}) on the machine below, whose load average is "
+                          "from when this file was written" + (f"; {args.context}" if args.context else ""))
         write_json(CHECKPOINT_DIR / f"{model}_seeds.json", report)
         print(f"## {model}\n{seeds_table(report)}\n", flush=True)
     return 0

@@ -7,6 +7,7 @@ import torch
 
 from mnist_core.analysis.evaluate import evaluate
 from mnist_core.models import count_parameters, list_models, model_info
+from mnist_core.reports.studies import seeds_file
 from mnist_core.reports.tables import END, START, reproduction_table
 from mnist_core.store.checkpoint import load_model
 from mnist_core.store.records import read_record
@@ -62,3 +63,15 @@ def test_readme_table_is_generated_from_the_records():
     text = README.read_text()
     block = text[text.index(START) + len(START):text.index(END)].strip()
     assert block == reproduction_table(records), "run: python -m mnist_core report --write-readme"
+
+
+def test_every_shipped_model_has_three_seeds_and_seed_one_is_the_shipped_run():
+    records, _ = list_checkpoints(CHECKPOINT_DIR)
+    assert {record.model for record in records} == set(list_models())
+    for record in records:
+        study = seeds_file(record)
+        assert study is not None, f"{record.name}: run scripts/iteration_seeds.py --models {record.name}"
+        seeds = [row["seed"] for row in study["seeds"]]
+        assert len(set(seeds)) == len(seeds) >= 3, (record.name, seeds)
+        first = next(row for row in study["seeds"] if row["seed"] == (record.summary.seed or 1))
+        assert abs(first["final_test_acc"] - record.summary.final_test_acc) < 1e-6, record.name
