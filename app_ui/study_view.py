@@ -35,13 +35,15 @@ def band_chart(frame: pd.DataFrame) -> alt.Chart:
     scale = alt.Scale(domain=[max(0.0, low - 0.3), min(100.0, float(frame["high"].max()) + 0.1)], clamp=True)
     colours = colour_scale(frame["study"])
     base = alt.Chart(frame).encode(x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")))
+    # the legend comes from the lines (the band's 25% opacity would pale its swatches)
     band = base.mark_area(opacity=0.25, clip=True).encode(y=alt.Y("low:Q", title="test accuracy (%)", scale=scale),
-                                                          y2="high:Q", color=alt.Color("study:N", scale=colours))
+                                                          y2="high:Q", color=alt.Color("study:N", scale=colours, legend=None))
     line = base.mark_line(point=True, clip=True).encode(
         y=alt.Y("mean:Q", scale=scale), color=alt.Color("study:N", scale=colours),
         tooltip=["study", "epoch", alt.Tooltip("mean:Q", format=".2f"), alt.Tooltip("low:Q", format=".2f"),
                  alt.Tooltip("high:Q", format=".2f"), "runs"])
-    return (band + line).properties(height=260, title="mean test accuracy per epoch, min–max band over seeds")
+    return (band + line).resolve_legend(color="independent").properties(
+        height=260, title="mean test curve per epoch, min–max band")
 
 
 def study_section(records: dict, chosen: list[str] = ()) -> None:
