@@ -36,8 +36,9 @@ def band_chart(frame: pd.DataFrame) -> alt.Chart:
     colours = colour_scale(frame["study"])
     base = alt.Chart(frame).encode(x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")))
     # the legend comes from the lines (the band's 25% opacity would pale its swatches)
-    band = base.mark_area(opacity=0.25, clip=True).encode(y=alt.Y("low:Q", title="test accuracy (%)", scale=scale),
-                                                          y2="high:Q", color=alt.Color("study:N", scale=colours, legend=None))
+    band = base.mark_area(opacity=0.25, clip=True).encode(
+        y=alt.Y("low:Q", title="test accuracy (%)", scale=scale), y2="high:Q",
+        color=alt.Color("study:N", scale=colours, legend=None))
     line = base.mark_line(point=True, clip=True).encode(
         y=alt.Y("mean:Q", scale=scale), color=alt.Color("study:N", scale=colours),
         tooltip=["study", "epoch", alt.Tooltip("mean:Q", format=".2f"), alt.Tooltip("low:Q", format=".2f"),

@@ -66,3 +66,14 @@ def test_every_write_up_architecture_has_a_fast_variant():
 def test_unknown_model_lists_the_known_ones():
     with pytest.raises(UnknownModelError, match="seed002"):
         create_model("resnet9000")
+
+
+def test_padding_the_convolutions_before_the_pool_keeps_the_parameters_and_enlarges_the_maps():
+    from mnist_core.models.layers import PoolOnceNet
+
+    unpadded, padded = PoolOnceNet((8, 8, 8), (10, 10, 10)), PoolOnceNet((8, 8, 8), (10, 10, 10), pad_before=True)
+    assert count_parameters(padded) == count_parameters(unpadded) == model_info("frontier").params
+    image = torch.zeros(2, 1, 28, 28)
+    assert unpadded.features(image).shape == (2, 10, 5, 5)  # 28 -> 22, pool 11 -> 5
+    assert padded.features(image).shape == (2, 10, 8, 8)  # 28 -> 28, pool 14 -> 8
+    assert padded(image).shape == (2, 10)

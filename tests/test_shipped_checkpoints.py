@@ -41,7 +41,7 @@ def test_recorded_accuracy_matches_a_fresh_evaluation(mnist):
     torch.set_num_threads(1)
     try:
         with ThreadPoolExecutor(2) as pool:
-            evaluated = dict(zip(names, pool.map(fresh, names)))
+            evaluated = dict(zip(names, pool.map(fresh, names), strict=True))
     finally:
         torch.set_num_threads(threads)
     for name in list_models():

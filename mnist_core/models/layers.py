@@ -16,25 +16,27 @@ def conv_block(cin: int, cout: int, kernel: int = 3, padding: int = 0, batchnorm
     return nn.Sequential(*layers)
 
 
-def conv_bn(cin: int, cout: int) -> list[nn.Module]:
-    """An unpadded 3x3 conv (each one grows the receptive field and shrinks the map by 2 px),
-    bias-free because BatchNorm supplies the shift, then BN and ReLU (our own models)."""
-    return [nn.Conv2d(cin, cout, 3, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+def conv_bn(cin: int, cout: int, padding: int = 0) -> list[nn.Module]:
+    """A 3x3 conv, unpadded by default (each one grows the receptive field and shrinks the map by
+    2 px), bias-free because BatchNorm supplies the shift, then BN and ReLU (our own models)."""
+    return [nn.Conv2d(cin, cout, 3, padding=padding, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
 
 class PoolOnceNet(nn.Module):
-    """Our own models' shape: [a centre crop], unpadded 3x3 conv-BN-ReLU layers of `before`
-    channels, one 2x2 max-pool, layers of `after` channels, global average pooling, and a linear
-    layer to the 10 classes (logits)."""
+    """Our own models' shape: [a centre crop], 3x3 conv-BN-ReLU layers of `before` channels
+    (unpadded, or padded by 1 with `pad_before`: the same parameters on larger maps), one 2x2
+    max-pool, unpadded layers of `after` channels, global average pooling, and a linear layer to
+    the 10 classes (logits)."""
 
-    def __init__(self, before: tuple[int, ...], after: tuple[int, ...], crop: int | None = None) -> None:
+    def __init__(self, before: tuple[int, ...], after: tuple[int, ...], crop: int | None = None,
+                 pad_before: bool = False) -> None:
         super().__init__()
         layers: list[nn.Module] = [CenterCrop(crop)] if crop else []
         channels = 1
         for index, width in enumerate((*before, *after)):
             if index == len(before):
                 layers.append(nn.MaxPool2d(2))
-            layers += conv_bn(channels, width)
+            layers += conv_bn(channels, width, padding=int(pad_before and index < len(before)))
             channels = width
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(channels, 10)
