@@ -73,5 +73,6 @@ def test_every_shipped_model_has_three_seeds_and_seed_one_is_the_shipped_run():
         assert study is not None, f"{record.name}: run scripts/iteration_seeds.py --models {record.name}"
         seeds = [row["seed"] for row in study["seeds"]]
         assert len(set(seeds)) == len(seeds) >= 3, (record.name, seeds)
-        first = next(row for row in study["seeds"] if row["seed"] == (record.summary.seed or 1))
+        first = next((row for row in study["seeds"] if row["seed"] == (record.summary.seed or 1)), None)
+        assert first is not None, f"{record.name}: its seeds file lacks the shipped run's seed"
         assert abs(first["final_test_acc"] - record.summary.final_test_acc) < 1e-6, record.name
