@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mnist_core"
-WINGS = ["data", "models", "analysis", "training", "store", "reports", "perf"]  # lowest first
+WINGS = ["data", "models", "analysis", "training", "store", "lab", "reports", "perf"]  # lowest first
 TOP = {"__init__", "__main__", "cli"}  # above every wing
 
 
