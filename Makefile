@@ -1,5 +1,5 @@
 # make run  : create .venv, install requirements.txt, start the app
-# make test : create .venv, install test dependencies (and Debian's chromium), run every test
+# make test : create .venv, install test dependencies (and Debian's chromium and postgresql), run every test
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -22,6 +22,20 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	  echo "installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+# Debian's postgresql package creates a "main" system cluster (port 5432) and starts it where
+# services may start; the tests never use it, so the clusters this install created are dropped.
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the sweep tests (tests/postgres.py starts its own servers)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  before=$$(ls -d /etc/postgresql/*/* 2>/dev/null); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    postgresql >/dev/null && \
+	  for cluster in $$(ls -d /etc/postgresql/*/* 2>/dev/null); do \
+	    echo "$$before" | grep -qxF "$$cluster" || \
+	      $$SUDO pg_dropcluster --stop "$$(basename "$$(dirname "$$cluster")")" "$$(basename "$$cluster")" || \
+	      echo "could not drop the system cluster $$cluster (the tests do not use it)"; \
+	  done; }
 	touch $@
 
 run: $(VENV)/.installed
