@@ -31,7 +31,7 @@ def builder() -> None:
     available = templates()
     a, b, c, d = st.columns([2, 1, 1, 1.2], vertical_alignment="bottom")
     template = a.selectbox("Start from", list(available), key="builder_template",
-                           help="Every registered model that can be written as blocks (seed000's is not)")
+                           help="Every registered model that can be written as blocks (writeup000's is not)")
     if b.button("Load", key="builder_load"):
         st.session_state[LAYERS] = [dict(layer) for layer in available[template]]
         st.session_state.spec_name = template.replace(" ", "-").replace("a-3-layer-example", "three-layer") + "-custom"

@@ -4,6 +4,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from mnist_core.data.mnist import images_per_epoch
+
 DIGITS = list(range(10))
 
 
@@ -47,7 +49,7 @@ def history_frame(histories: dict[str, list[dict]], include_partial: bool = Fals
     rows = []
     for key, history in histories.items():
         seconds = 0.0
-        size = (train_sizes or {}).get(key, 55000)
+        size = (train_sizes or {}).get(key, images_per_epoch())
         for row in history:
             seconds += row.get("seconds") or 0.0
             if row.get("partial") and not include_partial:

@@ -15,7 +15,7 @@ def model_colour(name: str) -> str:
     (and our own four models) get different hues; runs may share one."""
     import hashlib
 
-    return PALETTE[int(hashlib.sha1(f"lab271003{name}".encode()).hexdigest(), 16) % len(PALETTE)]
+    return PALETTE[int(hashlib.sha1(f"lab158598{name}".encode()).hexdigest(), 16) % len(PALETTE)]
 
 
 def colour_scale(names):

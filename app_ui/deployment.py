@@ -10,7 +10,7 @@ import os
 
 import streamlit as st
 
-MODE_ENV = "MNIST_LAB_MODE"  # = mnist_core.store.mode.MODE_ENV; not imported here: mnist_core loads torch,
+MODE_ENV = "MNIST_LAB_MODE"  # = mnist_core.lab.mode.MODE_ENV; not imported here: mnist_core loads torch,
 # and the router must draw before that (app_ui.warmup)
 
 
@@ -28,7 +28,7 @@ def read_mode_from_secrets() -> None:
 def demo_banner() -> None:
     if not os.environ.get(MODE_ENV):
         return  # the default mode: no banner, and no mnist_core import on the router's path
-    from mnist_core.store.mode import DEMO, is_demo
+    from mnist_core.lab.mode import DEMO, is_demo
     from mnist_core.training.config import ConfigError
 
     try:

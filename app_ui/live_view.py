@@ -10,13 +10,14 @@ import math
 
 import streamlit as st
 
-from mnist_core.data.mnist import DatasetError
+from mnist_core.data.mnist import DatasetError, images_per_epoch
+from mnist_core.lab import launch
 from mnist_core.store import runs
 from mnist_core.training.config import ConfigError, TrainConfig
 from mnist_core.training.loop import lr_schedule
 
 from . import charts, loaders, pictures
-from .train_form import FOLLOW, TRAIN_IMAGES, duration_text
+from .train_form import FOLLOW, duration_text
 
 
 @st.cache_data(show_spinner=False)
@@ -52,7 +53,7 @@ def live_view(name: str) -> None:
         seen[name] = now
         st.rerun(scope="app")  # an epoch ended, or the run did: refresh the charts, Start, the table
     seen[name] = now
-    active = runs.active_run()
+    active = launch.active_run()
     if st.session_state.get(FOLLOW) and active is not None and active.name != name:
         st.rerun(scope="app")  # the queue started its next run: show that one
     title, button = st.columns([4, 1], vertical_alignment="bottom")
@@ -61,7 +62,7 @@ def live_view(name: str) -> None:
     if run.is_running:
         if button.button("Stop", icon=":material/stop:", key=f"stop_{name}"):
             try:
-                st.toast(runs.stop_run(name))
+                st.toast(launch.stop_run(name))
             except runs.RunError as error:
                 st.warning(str(error))
     st.progress(fraction, text=text)
@@ -97,7 +98,7 @@ def run_charts(run: runs.Run) -> None:
         left.caption("Epoch curves appear at the end of the first epoch.")
     try:
         config = runs.config_of(run)
-        train_size = min(config.limit or TRAIN_IMAGES, TRAIN_IMAGES)
+        train_size = images_per_epoch(config.limit, config.validation_size)
         schedule = planned_lr(json.dumps(config.to_dict(), sort_keys=True), train_size)
         (right if not epochs else left).altair_chart(charts.lr_chart(schedule, None))
     except ConfigError:

@@ -12,10 +12,11 @@ import streamlit as st
 
 from mnist_core.analysis.evaluate import report_from_logits
 from mnist_core.data.mnist import load_test, test_images_uint8, verify_files
+from mnist_core.lab.launch import start_run
 from mnist_core.store.checkpoint import CheckpointError, load_model
 from mnist_core.store.derived import cached_probe, test_log_probs
 from mnist_core.store.records import Record
-from mnist_core.store.runs import start_run, trained_models
+from mnist_core.store.runs import trained_models
 
 
 def checkpoint_records(include_runs: bool = False) -> dict[str, Record]:
@@ -127,7 +128,7 @@ def robustness_of(record: Record) -> list[dict]:
 
 def queue_runs(configs, batch: str):
     """Queue configurations to train one after another, each in its own process."""
-    from mnist_core.store.runs import enqueue
+    from mnist_core.lab.run_queue import enqueue
 
     verify_files()  # a missing or broken dataset is refused here (DatasetError), not in the run
     return enqueue(configs, batch)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from mnist_core.lab import run_queue
+from mnist_core.lab.mode import fit_demo
 from mnist_core.models import list_models, model_info
-from mnist_core.store import runs
-from mnist_core.store.mode import fit_demo
 from mnist_core.training.config import ConfigError
 from mnist_core.training.recipes import default_config
 
@@ -18,7 +18,7 @@ from .train_form import BATCH, COMPARE_PAGE, FOLLOW
 
 def queue_panel() -> None:
     """Reproduce a write-up in one click; the queue's items, cancellable while they wait."""
-    with st.expander("Queue and reproduce a write-up", expanded=bool(runs.queued())):
+    with st.expander("Queue and reproduce a write-up", expanded=bool(run_queue.queued())):
         st.caption("Queue every iteration of a write-up with its own recipe; they train one after another, and "
                    "Compare opens on them when the last one ends. (Full recipes: minutes to an hour on 2 cores.)")
         fast = st.toggle("Fast recipes", key="reproduce_fast",
@@ -38,7 +38,7 @@ def queue_panel() -> None:
                 else:
                     st.session_state[FOLLOW], st.session_state[BATCH] = True, batch
                     st.rerun()
-        items = runs.queued()
+        items = run_queue.queued()
         if not items:
             return
         waiting = [item for item in items if item.state == "waiting"]
@@ -50,10 +50,10 @@ def queue_panel() -> None:
             choice = left.selectbox("Cancel a waiting item", [item.id for item in waiting], key="cancel_choice",
                                     format_func=lambda i: next(f"#{w.id} {w.config.model}" for w in waiting if w.id == i))
             if right.button("Cancel it", key="cancel_one"):
-                runs.cancel_queued(choice)
+                run_queue.cancel_queued(choice)
                 st.rerun()
             if st.button(f"Cancel all {len(waiting)} waiting", key="cancel_all"):
-                runs.cancel_queued()
+                run_queue.cancel_queued()
                 st.rerun()
 
 
@@ -62,7 +62,7 @@ def open_finished_batch() -> None:
     batch = st.session_state.get(BATCH)
     if not batch:
         return
-    names, done = runs.batch_runs(batch)
+    names, done = run_queue.batch_runs(batch)
     if done:
         st.session_state.pop(BATCH)
         if names:

@@ -7,10 +7,11 @@ import html
 DIGITS = list(range(10))
 
 
-def probabilities_table(rows: list[dict], order: list[str]) -> str:
+def probabilities_table(rows: list[dict], order: list[str], titles: dict[str, str] | None = None) -> str:
     """Each model's ten probabilities as one row of shaded cells (darker = more likely) and its
-    answer, models in `order`, as a small HTML table: drawn at once on every pen-up, where a chart
-    library would cost the browser a layout pass per rerun."""
+    answer, models in `order` (shown by their `titles`), as a small HTML table: drawn at once on
+    every pen-up, where a chart library would cost the browser a layout pass per rerun."""
+    titles = titles or {}
     by_model = {row["model"]: row for row in rows}
     head = "".join(f"<th>{digit}</th>" for digit in DIGITS)
     lines = []
@@ -21,8 +22,8 @@ def probabilities_table(rows: list[dict], order: list[str]) -> str:
             ink = "#fff" if probability > 0.5 else "#333"
             text = f"{100 * probability:.0f}%" if probability >= 0.05 else ""
             cells.append(f'<td style="background:rgba(33,102,172,{probability:.3f});color:{ink}" '
-                         f'title="{model}: {digit} at {100 * probability:.1f}%">{text}</td>')
-        lines.append(f'<tr><th class="model">{html.escape(model)}</th>{"".join(cells)}'
+                         f'title="{html.escape(titles.get(model, model))}: {digit} at {100 * probability:.1f}%">{text}</td>')
+        lines.append(f'<tr><th class="model">{html.escape(titles.get(model, model))}</th>{"".join(cells)}'
                      f'<td class="answer">{row["prediction"]} · {100 * row["confidence"]:.0f}%</td></tr>')
     columns = '<colgroup><col class="model">' + '<col>' * 10 + '<col class="answer"></colgroup>'
     return (f'<table class="probabilities" data-testid="probabilities-table">{columns}'

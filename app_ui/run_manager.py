@@ -7,8 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core.data.mnist import DatasetError
+from mnist_core.lab import launch, promotion
+from mnist_core.lab.mode import is_demo
 from mnist_core.store import runs
-from mnist_core.store.mode import is_demo
 from mnist_core.store.shipped import list_checkpoints
 from mnist_core.training.config import ConfigError
 
@@ -45,7 +46,7 @@ def run_actions(run: runs.Run) -> None:
                      f"10,000 test images).")
         if right.button("Un-promote", key=f"unpromote_{record.name}", icon=":material/undo:"):
             try:
-                runs.unpromote(record.name)
+                promotion.unpromote(record.name)
                 st.toast(f"Removed {record.name} from checkpoints/")
                 st.rerun()
             except runs.RunError as error:
@@ -56,7 +57,7 @@ def run_actions(run: runs.Run) -> None:
 def promote_dialog(name: str) -> None:
     try:
         with st.spinner("Loading and evaluating its weights on the 10,000 test images…"):
-            plan = runs.plan_promotion(name, data=loaders.cached_test())
+            plan = promotion.plan_promotion(name, data=loaders.cached_test())
     except (runs.RunError, DatasetError) as error:
         st.error(str(error))
         return
@@ -69,7 +70,7 @@ def promote_dialog(name: str) -> None:
     st.caption("Every page will offer it. Un-promote removes exactly these two files again.")
     if st.button("Promote", type="primary"):
         try:
-            record = runs.promote(name, stem, data=loaders.cached_test())
+            record = promotion.promote(name, stem, data=loaders.cached_test())
         except (runs.RunError, DatasetError) as error:
             st.error(str(error))
             return
@@ -83,7 +84,7 @@ def delete_dialog(name: str) -> None:
     left, right = st.columns(2)
     if left.button("Delete", type="primary", icon=":material/delete:"):
         try:
-            runs.delete_run(name)
+            launch.delete_run(name)
         except runs.RunError as error:
             st.error(str(error))
             return

@@ -1,7 +1,7 @@
 """The Train page's "Sweep a recipe (Optuna)": trials, epochs and images for the form's
 architecture and recipe, a Start button, and the sweep's progress while it runs.
 
-The sweep runs as `python -m mnist_core sweep` in a child process (mnist_core.store.sweep's
+The sweep runs as `python -m mnist_core sweep` in a child process (mnist_core.lab.background_sweep's
 start_sweep), holding the server's one place for training: Start training and the queue wait for
 it, and it waits for them. Hidden in demo mode (where mnist_core refuses sweeps anyway).
 """
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mnist_core.data.mnist import images_per_epoch
+from mnist_core.lab.background_sweep import background_sweep, start_sweep
+from mnist_core.lab.launch import RunBusyError
+from mnist_core.lab.mode import DemoModeError, is_demo
 from mnist_core.reports.sweeps import sweep_progress
-from mnist_core.store.mode import DemoModeError, is_demo
-from mnist_core.store.runs import RunBusyError
-from mnist_core.store.sweep import background_sweep, start_sweep
 from mnist_core.training.config import ConfigError
 
 from .train_form import BUILD
@@ -32,7 +33,7 @@ def sweep_panel(model: str, recipe: str) -> None:
         trials_column, epochs_column, limit_column = st.columns(3)
         trials = trials_column.number_input("Trials", min_value=1, max_value=200, value=8, key="sweep_trials")
         epochs = epochs_column.number_input("Epochs per trial", min_value=1, max_value=100, value=1, key="sweep_epochs")
-        limit = limit_column.number_input("Training images per trial (0: all)", min_value=0, max_value=55000,
+        limit = limit_column.number_input("Training images per trial (0: all)", min_value=0, max_value=images_per_epoch(),
                                           value=2000, step=500, key="sweep_limit")
         if model == BUILD:
             st.info("Sweeps search a registered architecture: pick one under Architecture.")

@@ -8,19 +8,17 @@ import json
 
 import streamlit as st
 
-from mnist_core.data.mnist import DatasetError
+from mnist_core.data.mnist import DatasetError, images_per_epoch
+from mnist_core.lab import launch
+from mnist_core.lab.mode import fit_demo
 from mnist_core.models import list_models, model_info
 from mnist_core.models.spec import network_parameters
 from mnist_core.store import runs
-from mnist_core.store.mode import fit_demo
 from mnist_core.training.config import LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULERS, ConfigError, TrainConfig
 from mnist_core.training.planning import estimate_duration
 from mnist_core.training.recipes import default_config, get_recipe, list_recipes, spec_config
 
 from . import loaders
-
-TRAIN_IMAGES = 55000  # the training split (60k minus the 5k validation images)
-
 
 OPEN = "open_run"  # session_state: the run shown under Start
 
@@ -54,6 +52,12 @@ FIELDS = {
 }
 
 
+def architecture_label(name: str) -> str:
+    """"writeup001_iter4 · write-up 001 · iteration 4", "frontier (own)": the name to type and what it is."""
+    info = model_info(name)
+    return f"{name} · {info.label}" if info.label != name else f"{name} ({info.source})"
+
+
 def load_form(config: TrainConfig) -> None:
     """Put a config's values into the form's widgets (before they are drawn); a spec's blocks go
     into the builder. In demo mode the config is first shrunk to the demo's cap."""
@@ -75,7 +79,7 @@ def on_model_change() -> None:
 
 def on_recipe_change() -> None:
     model = st.session_state.form_model
-    base = default_config("seed004" if model == BUILD else model, st.session_state.form_recipe)
+    base = default_config("writeup004" if model == BUILD else model, st.session_state.form_recipe)
     load_form(base.replace(limit=st.session_state.form_limit or None))
     st.session_state.form_model = model
 
@@ -97,12 +101,12 @@ def builder_spec() -> dict:
 def prepare_form() -> runs.Run | None:
     """A new session (a first visit or a reload) starts from the running run's settings, or from
     the default recipe when nothing trains; after that the form is the user's."""
-    active = runs.active_run()
+    active = launch.active_run()
     if "form_model" not in st.session_state:
         try:
-            load_form(runs.config_of(active) if active is not None else default_config("seed004"))
+            load_form(runs.config_of(active) if active is not None else default_config("writeup004"))
         except ConfigError:
-            load_form(default_config("seed004"))
+            load_form(default_config("writeup004"))
         if active is not None:
             st.session_state[OPEN] = active.name
     return active
@@ -125,7 +129,7 @@ def choice(column, name: str, **kwargs) -> None:
 def settings_form() -> None:
     a, b, c, d = st.columns([1.2, 1.2, 0.8, 1.2])
     a.selectbox("Architecture", [*list_models(), BUILD], key="form_model", on_change=on_model_change,
-                format_func=lambda name: name if name == BUILD else f"{name} ({model_info(name).source})")
+                format_func=lambda name: name if name == BUILD else architecture_label(name))
     b.selectbox("Recipe", list_recipes(), key="form_recipe", on_change=on_recipe_change,
                 help="Default: the recipe of the model's own write-up; `<model>_fast` is our fast variant "
                      "of it (README, Performance). Changing it loads its settings.")
@@ -163,7 +167,7 @@ def settings_form() -> None:
 def cached_estimate(config_json: str, records_version: int):
     config = TrainConfig.from_dict(json.loads(config_json))
     records, _ = runs.trained_models()
-    return estimate_duration(config, TRAIN_IMAGES, records)
+    return estimate_duration(config, images_per_epoch(None, config.validation_size), records)
 
 
 def duration_text(seconds: float) -> str:
@@ -188,7 +192,7 @@ def start_row(config: TrainConfig | None, error: str | None, active: runs.Run | 
                    disabled=reason is not None, help=reason):
         try:
             run = loaders.start_training(config)
-        except (runs.RunBusyError, DatasetError) as refused:
+        except (launch.RunBusyError, DatasetError) as refused:
             st.error(f"Cannot start: {refused}")
             return
         st.session_state[OPEN] = run.name

@@ -2,14 +2,15 @@
 benchmarks (no UI code).
 
 Wings, lowest first; a module imports only from its own wing or one below it (tests/test_layout.py):
-    data -> models -> analysis -> training -> store -> reports -> perf -> cli
+    data -> models -> analysis -> training -> store -> lab -> reports -> perf -> cli
 The names below are the public API; everything else is reached through its wing.
 """
 from .analysis.evaluate import evaluate, predict_logits
 from .data.mnist import DatasetError, load_mnist
+from .lab.launch import start_run, train_run
 from .models import count_parameters, create_model, list_models, model_info, register_model
 from .store.checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
-from .store.runs import get_run, list_runs, start_run, train_run
+from .store.runs import get_run, list_runs
 from .training.config import ConfigError, TrainConfig
 from .training.loop import fit
 from .training.recipes import default_config, list_recipes

@@ -9,11 +9,11 @@ import streamlit as st
 import app_ui as ui
 from mnist_core.analysis.changes import what_changed
 from mnist_core.analysis.pareto import pareto_front
-from mnist_core.data.mnist import DatasetError
+from mnist_core.data.mnist import DatasetError, images_per_epoch
 from mnist_core.reports.comparison import significance
 from mnist_core.store.checkpoint import CheckpointError
 
-DEFAULT = ["seed001_iter1", "seed001_iter2", "seed001_iter3", "seed001_iter4"]
+DEFAULT = ["writeup001_iter1", "writeup001_iter2", "writeup001_iter3", "writeup001_iter4"]
 X_AXES = {"epoch": "epoch", "wall time": "wall time (s)", "images seen": "images seen"}
 
 
@@ -108,8 +108,8 @@ def start_at(key: str, options: list, index: int) -> dict:
 def what_changed_section(records: dict, chosen: list[str]) -> None:
     st.subheader("What changed")
     ordered = sorted(chosen, key=lambda key: ui.iteration_order(records[key]))
-    ui.seed_from_url("older", ordered)
-    ui.seed_from_url("newer", ordered)
+    ui.restore_from_url("older", ordered)
+    ui.restore_from_url("newer", ordered)
     left, right = st.columns(2)
     old = left.selectbox("Older iteration", ordered, **start_at("older", ordered, max(0, len(ordered) - 2)), key="older",
                          format_func=ui.record_label(records))
@@ -211,7 +211,7 @@ def render() -> None:
     default = [key for key in DEFAULT if key in records] or list(records)[:4]
     if [key for key in st.session_state.get("compare_choice", []) if key not in records]:
         st.session_state.pop("compare_choice")  # a run or checkpoint that has gone since
-    ui.seed_from_url("compare_choice", list(records), multi=True)  # ?compare_choice=a&compare_choice=b
+    ui.restore_from_url("compare_choice", list(records), multi=True)  # ?compare_choice=a&compare_choice=b
     chosen = st.multiselect("Checkpoints and runs", list(records), key="compare_choice",
                             default=None if "compare_choice" in st.session_state else default,
                             format_func=ui.record_label(records))
@@ -231,7 +231,7 @@ def render() -> None:
     splits = a.pills("Curves for", ["train", "validation", "test"], selection_mode="multi", default=["train", "test"],
                      key="splits", help="Train and test together show the generalization gap")
     x_name = b.segmented_control("x-axis", list(X_AXES), default="epoch", key="x_axis") or "epoch"
-    sizes = {key: min(record.config.get("limit") or 55000, 60000 - (record.config.get("validation_size") or 5000))
+    sizes = {key: images_per_epoch(record.config.get("limit"), record.config.get("validation_size") or 5000)
              for key, record in selected.items()}
     frame = ui.history_frame({key: record.history for key, record in selected.items()}, include_partial=True,
                              train_sizes=sizes)

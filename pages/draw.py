@@ -40,10 +40,10 @@ def iterations_table(rows: list[dict], records: dict) -> None:
     if len(set(answers.values())) > 1:
         groups = {}
         for model in order:
-            groups.setdefault(answers[model], []).append(model)
+            groups.setdefault(answers[model], []).append(records[model].title)
         st.info("The iterations disagree: " + "; ".join(
             f"{', '.join(models)} read **{digit}**" for digit, models in groups.items()), icon=":material/call_split:")
-    st.html(ui.probabilities_table(rows, order))
+    st.html(ui.probabilities_table(rows, order, {key: records[key].title for key in order}))
 
 
 @st.fragment
@@ -70,7 +70,7 @@ def drawing() -> None:
     image = st.session_state.get(INJECTED, image)
     prepared, rows = (None, []) if image is None else classify_with_models(models, image)
     keys = list(models)
-    ui.seed_from_url("draw_model", keys)  # ?draw_model=frontier opens on that model
+    ui.restore_from_url("draw_model", keys)  # ?draw_model=frontier opens on that model
     chosen_key = st.session_state.get("draw_model", keys[0])
     chosen_key = chosen_key if chosen_key in models else keys[0]
     with right:

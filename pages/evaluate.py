@@ -87,7 +87,7 @@ def render() -> None:
     if not records:
         st.warning("No checkpoints found in checkpoints/. Train one: `python -m mnist_core pretrain`.")
         return
-    ui.seed_from_url("evaluate_model", list(records))  # a shared link: ?evaluate_model=seed002&cell=4-9
+    ui.restore_from_url("evaluate_model", list(records))  # a shared link: ?evaluate_model=writeup002&cell=4-9
     key = st.selectbox("Checkpoint or run", list(records), format_func=ui.record_label(records), key="evaluate_model")
     ui.keep_in_url("evaluate_model", key)
     try:

@@ -12,15 +12,16 @@ from app_ui.queue_panel import open_finished_batch, queue_panel
 from app_ui.run_manager import run_actions, runs_table
 from app_ui.sweep_panel import sweep_panel
 from app_ui.train_form import BUILD, FOLLOW, OPEN, form_config, prepare_form, settings_form, start_row
+from mnist_core.lab import launch, run_queue
 from mnist_core.models import create_model
-from mnist_core.models.layer_table import layer_table
+from mnist_core.models.trace import trace_layers
 from mnist_core.store import runs
 from mnist_core.training.config import ConfigError
 
 
-def layer_table_expander(model: str) -> None:
+def layers_expander(model: str) -> None:
     with st.expander(f"Layer table of {model}"):
-        rows = [{**row, "output": "×".join(map(str, row["output"]))} for row in layer_table(create_model(model))]
+        rows = [{**row, "output": "×".join(map(str, row["output"]))} for row in trace_layers(create_model(model))]
         st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
@@ -45,13 +46,13 @@ def render() -> None:
     config, error = None, None
     try:
         config = form_config()
-        runs.check_trainable(config)
+        launch.check_trainable(config)
     except ConfigError as invalid:
         error = str(invalid)
     all_runs = runs.list_runs()
     start_row(config, error, active, len(all_runs))
     if st.session_state.form_model != BUILD:
-        layer_table_expander(st.session_state.form_model)
+        layers_expander(st.session_state.form_model)
     queue_panel()
     sweep_panel(st.session_state.form_model, st.session_state.form_recipe)
     augmentation_preview(config)
@@ -61,7 +62,7 @@ def render() -> None:
         st.info("No runs yet: choose settings above and press Start.")
         return
     opened = next(run for run in all_runs if run.name == name)
-    waiting = any(item.state == "waiting" for item in runs.queued())
+    waiting = any(item.state == "waiting" for item in run_queue.queued())
     # the live view reads the run's files every 2 s: the run trains in its own process meanwhile
     st.fragment(run_every=2.0 if opened.is_running or waiting else None)(live_view)(name)
     run_charts(opened)

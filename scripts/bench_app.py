@@ -7,7 +7,7 @@
   idle, for every page, twice (the first time opens each page's caches);
 - draw: N digits drawn with the mouse, each on a cleared canvas; pen-up -> the Prediction metric
   shows; a drawing that shows nothing within 10 s has not settled;
-- training: the same config (seed004, 1 epoch, 10,000 images) from the app with the Train page open
+- training: the same config (writeup004, 1 epoch, 10,000 images) from the app with the Train page open
   (its live view on) and from the CLI, alternating, three of each: the median training images/s of
   each (from the runs' own records) and their ratio.
 
@@ -32,15 +32,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, clear_canvas, digit_strokes, stroke, streamlit_server  # noqa: E402,I001
+from tests.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, clear_canvas, digit_strokes, streamlit_server, stroke
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 PAGES = {"Train": "Train an iteration", "Compare": "Compare iterations", "Evaluate": "Evaluate a checkpoint",
          "Draw": "Draw a digit"}
-TRAIN_CONFIG = {"model": "seed004", "epochs": 1, "limit": 10000}
+TRAIN_CONFIG = {"model": "writeup004", "epochs": 1, "limit": 10000}
 TRAIN_REPEATS = 3
 WARM_SECONDS = 5  # page switches are timed on a warm server: after its background imports (app_ui.warmup)
 

@@ -15,17 +15,16 @@ from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from mnist_core.analysis.uncertainty import RULE, batch_features, flagged  # noqa: E402
-from mnist_core.data import nondigits  # noqa: E402
-from mnist_core.data.mnist import load_mnist, test_images_uint8  # noqa: E402
-from mnist_core.data.preprocess import preprocess  # noqa: E402
-from mnist_core.store.checkpoint import load_model  # noqa: E402
-from mnist_core.store.records import write_json  # noqa: E402
-from mnist_core.store.shipped import CHECKPOINT_DIR, list_checkpoints  # noqa: E402
+from mnist_core.analysis.uncertainty import RULE, batch_features, flagged
+from mnist_core.data import nondigits
+from mnist_core.data.mnist import load_mnist, test_images_uint8
+from mnist_core.data.preprocess import preprocess
+from mnist_core.store.checkpoint import load_model
+from mnist_core.store.records import write_json
+from mnist_core.store.shipped import CHECKPOINT_DIR, list_checkpoints
 
 
 def percentiles(values: np.ndarray) -> dict:

@@ -1,7 +1,7 @@
 """Every write-up, fast: each write-up architecture's `<model>_fast` recipe against the write-up's
 own recipe, in wall time to the write-up's claimed accuracy on this machine.
 
-    python scripts/fast_recipes.py --train [--models seed002 ...]  # train each fast recipe (seed 1)
+    python scripts/fast_recipes.py --train [--models writeup002 ...]  # train each fast recipe (seed 1)
     python scripts/fast_recipes.py --time                           # time both recipes side by side,
                                                                     # write checkpoints/fast_recipes.json
     python scripts/fast_recipes.py --table                          # print the last results
@@ -18,17 +18,16 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mnist_core.data.mnist import load_mnist  # noqa: E402
-from mnist_core.models import model_info  # noqa: E402
-from mnist_core.perf.epoch_timing import epoch_seconds, first_epoch_reaching  # noqa: E402
-from mnist_core.perf.seeds import machine  # noqa: E402
-from mnist_core.store.records import read_record, write_json  # noqa: E402
-from mnist_core.store.shipped import CHECKPOINT_DIR, train_set_accuracy  # noqa: E402
-from mnist_core.training.callbacks import ProgressPrinter  # noqa: E402
-from mnist_core.training.loop import fit  # noqa: E402
-from mnist_core.training.recipes import FAST_RECIPES, default_config  # noqa: E402
+from mnist_core.data.mnist import load_mnist
+from mnist_core.lab.promotion import train_set_accuracy
+from mnist_core.models import model_info
+from mnist_core.perf.epoch_timing import epoch_seconds, first_epoch_reaching
+from mnist_core.perf.seeds import machine
+from mnist_core.store.records import read_record, write_json
+from mnist_core.store.shipped import CHECKPOINT_DIR
+from mnist_core.training.callbacks import ProgressPrinter
+from mnist_core.training.loop import fit
+from mnist_core.training.recipes import FAST_RECIPES, default_config
 
 RUNS = Path("runs") / "fast_recipes"
 OUT = CHECKPOINT_DIR / "fast_recipes.json"

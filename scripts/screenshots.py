@@ -11,12 +11,11 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT))
 
-from browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, stop_button, streamlit_server, stroke  # noqa: E402
-from PIL import Image, ImageChops  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from PIL import Image, ImageChops
+from playwright.sync_api import sync_playwright
+
+from tests.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, stop_button, streamlit_server, stroke
 
 DOCS = ROOT / "docs"
 
@@ -44,10 +43,10 @@ def train_shots(page, runs_folder: str) -> None:
     """Train: an older finished run in the table, then a new run just after Start (the 1280x900
     fold), and the same run a few epochs later (whole page)."""
     from mnist_core.data.mnist import load_mnist
-    from mnist_core.store.runs import train_run
+    from mnist_core.lab.launch import train_run
     from mnist_core.training.recipes import default_config
 
-    train_run(default_config("seed001_iter2", epochs=2, limit=5000), runs_folder, name="seed001_iter2-earlier",
+    train_run(default_config("writeup001_iter2", epochs=2, limit=5000), runs_folder, name="writeup001_iter2-earlier",
               data=load_mnist())
     nav(page, "Train", "Start training")
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -92,7 +91,7 @@ def lab_shots(page, url: str) -> None:
 
     page.goto(url)
     nav(page, "Train", "Start training")
-    choose("Architecture", "seed000 (000)")
+    choose("Architecture", "writeup000 (000)")
     page.get_by_text("Augmentation preview").click()
     page.get_by_text("As the recipe augments them").wait_for(timeout=30000)
     settle()
@@ -104,7 +103,7 @@ def lab_shots(page, url: str) -> None:
     settle()
     page.get_by_text("Parameters").first.wait_for(timeout=30000)
     element_shot(page.locator(".st-key-builder"), "builder")
-    choose("Architecture", "seed001_iter2 (001)")
+    choose("Architecture", "writeup001_iter2 (001)")
     for label, value in (("Epochs", 1), ("Training images (0 = all 55,000)", 2000)):
         field = page.get_by_label(label, exact=True)
         field.fill(str(value))

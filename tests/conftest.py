@@ -17,7 +17,7 @@ if "MNIST_DATA" not in os.environ and (ROOT.parent / "shared" / "data" / "MNIST"
 
 torch.set_num_threads(2)
 
-from mnist_core.data.mnist import MNIST, Split, load_mnist  # noqa: E402
+from mnist_core.data.mnist import MNIST, load_mnist  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +71,7 @@ def cli(mnist, capsys, monkeypatch):
             return mnist
         return real_load(root, validation_size)
 
-    monkeypatch.setattr(cli_module, "load_mnist", load_mnist)
-    monkeypatch.setattr(mnist_module, "load_mnist", load_mnist)  # runs.promote imports it when called
+    monkeypatch.setattr(mnist_module, "load_mnist", load_mnist)  # the verbs and promotion call it through the module
 
     class ProgressPrinter(callbacks.ProgressPrinter):
         """Training's progress lines on the sys.stderr of the call, which capsys reads (the real
@@ -112,7 +111,7 @@ def no_orphan_workers(tmp_path_factory):
             command = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"mnist_core.store.worker" in command and any(base.encode() in part for part in command):
+        if b"mnist_core.lab.worker" in command and any(base.encode() in part for part in command):
             try:
                 os.kill(int(proc.name), signal.SIGTERM)
             except OSError:

@@ -78,8 +78,8 @@ def test_evaluate_page_shows_metrics_mistakes_pages_and_an_explanation():
 
 
 def test_evaluate_pages_through_every_mistake(tmp_path, monkeypatch):
-    for suffix in (".pt", ".json"):  # seed000: the model with the most mistakes (328)
-        (tmp_path / f"seed000{suffix}").write_bytes((ROOT / "checkpoints" / f"seed000{suffix}").read_bytes())
+    for suffix in (".pt", ".json"):  # writeup000: the model with the most mistakes (328)
+        (tmp_path / f"writeup000{suffix}").write_bytes((ROOT / "checkpoints" / f"writeup000{suffix}").read_bytes())
     monkeypatch.setenv("MNIST_CHECKPOINTS", str(tmp_path))
     app = page("evaluate").run()
     mistakes = int(app.metric[2].value.split(" of ")[0].replace(",", ""))
@@ -94,6 +94,7 @@ def test_evaluate_pages_through_every_mistake(tmp_path, monkeypatch):
 def test_train_page_runs_a_tiny_run_to_the_end(tmp_path, monkeypatch):
     import time
 
+    from mnist_core.lab import launch
     from mnist_core.store import runs
 
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
@@ -108,7 +109,7 @@ def test_train_page_runs_a_tiny_run_to_the_end(tmp_path, monkeypatch):
     next(b for b in app.button if b.label == "Start training").click().run()
     assert not app.exception
     deadline = time.time() + 90
-    while runs.active_run() is not None and time.time() < deadline:
+    while launch.active_run() is not None and time.time() < deadline:
         time.sleep(0.2)
     app.run()
     assert not app.exception
@@ -122,16 +123,16 @@ def test_train_page_runs_a_tiny_run_to_the_end(tmp_path, monkeypatch):
 def test_train_form_mirrors_the_running_run_and_start_is_disabled(tmp_path, monkeypatch, tiny_data):
     import time
 
-    from mnist_core.store import runs
+    from mnist_core.lab import launch
     from mnist_core.training.recipes import default_config
 
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
-    config = default_config("seed001_iter3", epochs=40, batch_size=8, limit=256, eval_limit=100, lr=0.02, seed=7)
-    run = runs.start_run(config, tmp_path, data=tiny_data)
+    config = default_config("writeup001_iter3", epochs=40, batch_size=8, limit=256, eval_limit=100, lr=0.02, seed=7)
+    run = launch.start_run(config, tmp_path, data=tiny_data)
     try:
         app = page("train").run()  # a fresh session, as after a reload
         assert not app.exception
-        assert app.session_state["form_model"] == "seed001_iter3"
+        assert app.session_state["form_model"] == "writeup001_iter3"
         inputs = {n.label: n for n in app.number_input}
         assert inputs["Epochs"].value == 40 and inputs["Seed"].value == 7
         assert inputs["Learning rate (peak for onecycle)"].value == 0.02
@@ -140,16 +141,16 @@ def test_train_form_mirrors_the_running_run_and_start_is_disabled(tmp_path, monk
         assert start.disabled
         assert any("Start is off while" in c.value and run.name in c.value for c in app.caption)
         app.run()  # and after a rerun
-        assert app.session_state["form_model"] == "seed001_iter3"
+        assert app.session_state["form_model"] == "writeup001_iter3"
         assert next(b for b in app.button if b.label == "Start training").disabled
     finally:
-        runs.stop_run(run.name, tmp_path)
+        launch.stop_run(run.name, tmp_path)
         deadline = time.time() + 60
-        while runs.active_run() is not None and time.time() < deadline:
+        while launch.active_run() is not None and time.time() < deadline:
             time.sleep(0.1)
 
 
-def scratch_checkpoints(tmp_path, monkeypatch, names=("seed001_iter3", "seed004", "frontier")):
+def scratch_checkpoints(tmp_path, monkeypatch, names=("writeup001_iter3", "writeup004", "frontier")):
     folder = tmp_path / "checkpoints"
     folder.mkdir()
     for name in names:
@@ -167,22 +168,22 @@ def test_draw_survives_a_checkpoint_that_disappears_or_is_corrupt(tmp_path, monk
     app.session_state["draw_injected_image"] = canvas_like(digit)
     app.run()
     assert not app.exception and len(iteration_answers(app)) == 3
-    (folder / "seed004.pt").unlink()  # while the app runs
+    (folder / "writeup004.pt").unlink()  # while the app runs
     (folder / "frontier.pt").write_bytes(b"garbage")
     app.run()
     assert not app.exception
     assert app.metric[0].label.startswith("Prediction") and app.metric[0].value == "7"
-    assert list(iteration_answers(app)) == ["seed001_iter3"]
+    assert list(iteration_answers(app)) == ["writeup001_iter3"]
     notes = " ".join(c.value for c in app.caption)
-    assert "seed004.pt is missing" in notes and "frontier" in notes
+    assert "writeup004.pt is missing" in notes and "frontier" in notes
 
 
 def test_evaluate_survives_its_checkpoint_disappearing(tmp_path, monkeypatch):
-    folder = scratch_checkpoints(tmp_path, monkeypatch, ("seed001_iter3", "seed004"))
+    folder = scratch_checkpoints(tmp_path, monkeypatch, ("writeup001_iter3", "writeup004"))
     app = page("evaluate").run()
     assert not app.exception and app.metric[0].label == "Test accuracy"
-    (folder / "seed004.pt").unlink()
-    (folder / "seed001_iter3.pt").unlink()
+    (folder / "writeup004.pt").unlink()
+    (folder / "writeup001_iter3.pt").unlink()
     app.run()
     assert not app.exception
     assert app.warning or app.error  # nothing to evaluate: said plainly, no traceback
@@ -191,27 +192,27 @@ def test_evaluate_survives_its_checkpoint_disappearing(tmp_path, monkeypatch):
 def test_compare_page_default_view_shows_write_up_001_and_what_changed():
     app = page("compare").run()
     assert not app.exception
-    assert app.multiselect[0].value == [s for s in ["seed001_iter1", "seed001_iter2", "seed001_iter3",
-                                                    "seed001_iter4"] if (ROOT / "checkpoints" / f"{s}.pt").exists()]
+    assert app.multiselect[0].value == [s for s in ["writeup001_iter1", "writeup001_iter2", "writeup001_iter3",
+                                                    "writeup001_iter4"] if (ROOT / "checkpoints" / f"{s}.pt").exists()]
     table = app.dataframe[0].value
     assert {"model", "params", "final test (%)", "best test (%)", "epochs"} <= set(table.columns)
-    assert app.selectbox[0].label == "Older iteration" and app.selectbox[0].value == "seed001_iter3"
-    assert app.selectbox[1].value == "seed001_iter4"
+    assert app.selectbox[0].label == "Older iteration" and app.selectbox[0].value == "writeup001_iter3"
+    assert app.selectbox[1].value == "writeup001_iter4"
     assert any("fixed" in m.value and "broke" in m.value for m in app.markdown)
-    app.session_state["highlight"] = "seed001_iter2"
+    app.session_state["highlight"] = "writeup001_iter2"
     app.run()
     assert not app.exception
-    app.session_state["pareto"] = {"selection": {"pick": [{"run": "seed001_iter3"}]}}  # a click on a point
+    app.session_state["pareto"] = {"selection": {"pick": [{"run": "writeup001_iter3"}]}}  # a click on a point
     app.run()
-    assert not app.exception and app.session_state["highlight"] == "seed001_iter3"
+    assert not app.exception and app.session_state["highlight"] == "writeup001_iter3"
 
 
 def test_compare_and_evaluate_offer_a_run_trained_from_the_cli(tmp_path, monkeypatch, tiny_data):
-    from mnist_core.store import runs
+    from mnist_core.lab import launch
     from mnist_core.training.recipes import default_config
 
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
-    runs.train_run(default_config("seed004", epochs=1, limit=256, eval_limit=200), tmp_path, name="cli-run",
+    launch.train_run(default_config("writeup004", epochs=1, limit=256, eval_limit=200), tmp_path, name="cli-run",
                    data=tiny_data)
     evaluate = page("evaluate").run()
     assert not evaluate.exception
@@ -226,27 +227,27 @@ def test_compare_and_evaluate_offer_a_run_trained_from_the_cli(tmp_path, monkeyp
 def test_reproduce_a_write_up_queues_its_iterations_and_can_be_cancelled(tmp_path, monkeypatch):
     import time
 
+    from mnist_core.lab import launch, run_queue
     from mnist_core.models import list_models, model_info
-    from mnist_core.store import runs
 
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)  # through the router
     app.switch_page("pages/train.py").run()
     next(b for b in app.button if b.label == "Reproduce 001").click().run()
     assert not app.exception
-    batch = [item for item in runs.queued() if item.batch.startswith("Reproduce write-up 001")]
+    batch = [item for item in run_queue.queued() if item.batch.startswith("Reproduce write-up 001")]
     expected = [name for name in list_models() if model_info(name).source == "001"]
     assert [item.config.model for item in batch] == expected
     assert [item.config.recipe for item in batch] == [model_info(name).recipe for name in expected]
     deadline = time.time() + 30
-    while runs.active_run() is None and time.time() < deadline:
+    while launch.active_run() is None and time.time() < deadline:
         time.sleep(0.1)
-    assert runs.cancel_queued() == len(expected) - 1  # everything but the one already training
-    active = runs.active_run()
-    runs.stop_run(active.name, tmp_path)
-    while runs.active_run() is not None and time.time() < deadline + 60:
+    assert run_queue.cancel_queued() == len(expected) - 1  # everything but the one already training
+    active = launch.active_run()
+    launch.stop_run(active.name, tmp_path)
+    while launch.active_run() is not None and time.time() < deadline + 60:
         time.sleep(0.1)
-    names, done = runs.batch_runs(batch[0].batch)
+    names, done = run_queue.batch_runs(batch[0].batch)
     assert done and names == [active.name]
     app.run()  # the batch is over: Compare opens on its runs
     assert not app.exception
@@ -257,7 +258,7 @@ def test_reproduce_a_write_up_queues_its_iterations_and_can_be_cancelled(tmp_pat
 def test_reproduce_with_fast_recipes_queues_each_architectures_fast_variant(tmp_path, monkeypatch):
     import time
 
-    from mnist_core.store import runs
+    from mnist_core.lab import launch, run_queue
 
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
@@ -265,16 +266,16 @@ def test_reproduce_with_fast_recipes_queues_each_architectures_fast_variant(tmp_
     app.toggle(key="reproduce_fast").set_value(True).run()
     next(b for b in app.button if b.label == "Reproduce 002").click().run()
     assert not app.exception
-    batch = [item for item in runs.queued() if item.batch.startswith("Reproduce write-up 002 (fast)")]
+    batch = [item for item in run_queue.queued() if item.batch.startswith("Reproduce write-up 002 (fast)")]
     assert [(item.config.model, item.config.recipe, item.config.precision) for item in batch] == \
-        [("seed002", "seed002_fast", "auto")]  # settled by the machine when it starts
+        [("writeup002", "writeup002_fast", "auto")]  # settled by the machine when it starts
     deadline = time.time() + 30
-    while runs.active_run() is None and time.time() < deadline:
+    while launch.active_run() is None and time.time() < deadline:
         time.sleep(0.1)
-    runs.stop_run(runs.active_run().name, tmp_path)
-    while runs.active_run() is not None and time.time() < deadline + 60:
+    launch.stop_run(launch.active_run().name, tmp_path)
+    while launch.active_run() is not None and time.time() < deadline + 60:
         time.sleep(0.1)
-    assert runs.active_run() is None
+    assert launch.active_run() is None
 
 
 def test_every_ui_helper_name_resolves_to_what_its_module_defines():
@@ -322,7 +323,7 @@ def test_the_preview_on_its_own_shows_the_digits_and_their_augmentation():
         from app_ui.preview import augmentation_preview
         from mnist_core.training.recipes import default_config
 
-        augmentation_preview(default_config("seed001_iter4"))
+        augmentation_preview(default_config("writeup001_iter4"))
 
     app = AppTest.from_function(view, default_timeout=60).run()
     assert not app.exception

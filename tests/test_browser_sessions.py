@@ -5,8 +5,18 @@ import shutil
 import time
 
 import pytest
-from browser import ARTIFACTS, CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, clear_canvas, digit_strokes, set_number
-from browser import streamlit_server, stroke
+from browser import (
+    ARTIFACTS,
+    CANVAS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    METRIC,
+    clear_canvas,
+    digit_strokes,
+    set_number,
+    streamlit_server,
+    stroke,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")

@@ -17,7 +17,7 @@ def checkpoints_folder(tmp_path_factory):
     from mnist_core.store.shipped import CHECKPOINT_DIR
 
     folder = tmp_path_factory.mktemp("checkpoints")
-    for name in ("seed001_iter2", "frontier"):
+    for name in ("writeup001_iter2", "frontier"):
         for suffix in (".pt", ".json"):
             shutil.copy(CHECKPOINT_DIR / f"{name}{suffix}", folder / f"{name}{suffix}")
     return folder
@@ -155,12 +155,12 @@ def click_table_row(page, runs_folder, name: str) -> None:
 
 def test_open_an_older_run_promote_with_confirmation_then_unpromote(app, runs_folder, checkpoints_folder, mnist):
     from mnist_core.data.mnist import MNIST
-    from mnist_core.store import runs
+    from mnist_core.lab import launch
     from mnist_core.training.recipes import default_config
 
     small = MNIST(train=mnist.train.head(512), validation=mnist.validation.head(500),
                   test=mnist.test.head(500), root=mnist.root)
-    runs.train_run(default_config("seed001_iter2", epochs=1, limit=512, eval_limit=500), runs_folder,
+    launch.train_run(default_config("writeup001_iter2", epochs=1, limit=512, eval_limit=500), runs_folder,
                    name="an-older-run", data=small)
     url, browser = app
     page = browser.new_page(viewport={"width": 1300, "height": 1200})
@@ -175,12 +175,12 @@ def test_open_an_older_run_promote_with_confirmation_then_unpromote(app, runs_fo
         if not dialog.is_visible():
             page.get_by_role("button", name="Promote…").click()
         try:  # wait for the dialog's content: a rerun landing just after the click can close it
-            dialog.get_by_text("This run (seed001_iter2)").wait_for(timeout=20000)
+            dialog.get_by_text("This run (writeup001_iter2)").wait_for(timeout=20000)
             break
         except playwright_api.TimeoutError:
             continue
-    dialog.get_by_text("This run (seed001_iter2)").wait_for(timeout=5000)
-    dialog.get_by_text("Shipped seed001_iter2").wait_for(timeout=10000)
+    dialog.get_by_text("This run (writeup001_iter2)").wait_for(timeout=5000)
+    dialog.get_by_text("Shipped writeup001_iter2").wait_for(timeout=10000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "train_promote_dialog.png"))
     dialog.get_by_role("button", name="Promote", exact=True).click()
@@ -189,4 +189,4 @@ def test_open_an_older_run_promote_with_confirmation_then_unpromote(app, runs_fo
     page.get_by_role("button", name="Un-promote").click()
     page.get_by_text("Promoted as checkpoint").wait_for(state="detached", timeout=30000)
     assert not (checkpoints_folder / "an-older-run.pt").exists()
-    assert (checkpoints_folder / "seed001_iter2.pt").is_file()  # the shipped files are untouched
+    assert (checkpoints_folder / "writeup001_iter2.pt").is_file()  # the shipped files are untouched

@@ -39,14 +39,28 @@ def test_models_json_lists_the_registry(cli):
     for row in rows:
         assert {"name", "source", "params", "reported_accuracy"} <= set(row)
     params = {row["name"]: row["params"] for row in rows}
-    assert params["seed001_iter4"] == 7904
+    assert params["writeup001_iter4"] == 7904
     assert params["frontier"] == 3962 < 4000 and params["frontier_v1"] == 4930  # issue 14's new models
     assert params["sprint"] == 28410 and params["best_small"] < 20000
 
 
+def test_an_old_write_up_name_works_with_a_one_line_notice(cli, runs_folder):
+    listed = cli("models")
+    assert "writeup001_iter1" in listed.stdout and "seed001" not in listed.stdout
+    trained = cli("train", "--model", "seed004", "--recipe", "seed004", "--epochs", "1", "--limit", "64",
+                  "--name", "old-name", env={"MNIST_RUNS": str(runs_folder)})
+    assert trained.returncode == 0, trained.stderr
+    notices = [line for line in trained.stderr.splitlines() if line.startswith("note: ")]
+    assert notices == ["note: 'seed004' is now called 'writeup004'; the old name works until the next release"] * 2
+    listed = {row["name"]: row for row in json.loads(cli("runs", "--json", env={"MNIST_RUNS": str(runs_folder)}).stdout)}
+    assert listed["old-name"]["model"] == "writeup004"
+    unknown = cli("train", "--model", "seed009", "--limit", "64")
+    assert unknown.returncode == 2 and "unknown model 'seed009'" in unknown.stderr
+
+
 def test_train_evaluate_predict_dry_run(cli, tmp_path):
     checkpoint = tmp_path / "tiny.pt"
-    trained = cli("train", "--model", "seed001_iter3", "--epochs", "1", "--limit", "256",
+    trained = cli("train", "--model", "writeup001_iter3", "--epochs", "1", "--limit", "256",
                   "--out", str(checkpoint))
     assert trained.returncode == 0, trained.stderr
     assert "epoch   1/1" in trained.stderr and checkpoint.exists()
@@ -71,7 +85,7 @@ def test_user_errors_exit_2_without_traceback(cli, tmp_path):
     (tmp_path / "bad.pt").write_bytes(b"junk")
     cases = (["evaluate", "--checkpoint", str(tmp_path / "bad.pt")],
              ["train", "--model", "nope"],
-             ["train", "--model", "seed000", "--epochs", "0"])
+             ["train", "--model", "writeup000", "--epochs", "0"])
     for args in cases:
         result = cli(*args)
         assert result.returncode == 2, (args, result.stderr)
@@ -83,10 +97,9 @@ def test_user_errors_exit_2_without_traceback(cli, tmp_path):
 
 def test_ctrl_c_stops_between_batches_and_saves_the_partial_run(tmp_path):
     import signal
-    import time
 
     checkpoint = tmp_path / "interrupted.pt"
-    process = subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--model", "seed001_iter2",
+    process = subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--model", "writeup001_iter2",
                                 "--epochs", "50", "--limit", "500", "--batch-size", "16", "--out", str(checkpoint)],
                                cwd=ROOT, env=os.environ.copy(), stderr=subprocess.PIPE, text=True)
     lines = []
@@ -104,12 +117,12 @@ def test_ctrl_c_stops_between_batches_and_saves_the_partial_run(tmp_path):
 
 
 def test_a_cli_run_is_recorded_in_the_runs_store_and_listed(cli, runs_folder):
-    trained = cli("train", "--model", "seed004", "--epochs", "1", "--limit", "1024")
+    trained = cli("train", "--model", "writeup004", "--epochs", "1", "--limit", "1024")
     assert trained.returncode == 0, trained.stderr
     listed = cli("runs", "--json")
     assert listed.returncode == 0, listed.stderr
     (row,) = json.loads(listed.stdout)
-    assert row["model"] == "seed004" and row["status"] == "finished" and row["epochs"] == 1
+    assert row["model"] == "writeup004" and row["status"] == "finished" and row["epochs"] == 1
     assert 0.0 <= row["final_test_acc"] <= 100.0
     assert f"run {row['name']}: finished" in trained.stderr
     from mnist_core.store import runs
@@ -130,7 +143,7 @@ def test_a_cli_run_is_recorded_in_the_runs_store_and_listed(cli, runs_folder):
 def test_out_that_cannot_be_written_is_refused_before_training(cli, tmp_path, runs_folder):
     (tmp_path / "a-file").write_text("x")
     for out in (tmp_path, tmp_path / "a-file" / "model.pt"):
-        result = cli("train", "--model", "seed004", "--epochs", "1", "--limit", "256", "--out", str(out))
+        result = cli("train", "--model", "writeup004", "--epochs", "1", "--limit", "256", "--out", str(out))
         assert result.returncode == 2 and result.stderr.startswith("error: cannot write"), result.stderr
         assert "epoch" not in result.stderr  # refused before any training
     assert not runs_folder.exists() or not any(runs_folder.iterdir())
@@ -142,7 +155,7 @@ def test_explain_and_predict_json_say_how_sure_they_are(cli, tmp_path):
     dot = np.full((200, 200), 255, np.uint8)
     dot[100:104, 90:94] = 0  # one small dark dot on white paper
     Image.fromarray(dot).save(tmp_path / "dot.png")
-    checkpoint = str(ROOT / "checkpoints" / "seed004.pt")
+    checkpoint = str(ROOT / "checkpoints" / "writeup004.pt")
     explained = cli("explain", "--checkpoint", checkpoint, str(tmp_path / "digit.png"), "--json")
     assert explained.returncode == 0, explained.stderr
     result = json.loads(explained.stdout)
@@ -175,25 +188,25 @@ def test_spec_robustness_and_html_report_verbs(cli, tmp_path, runs_folder):
     refused = cli("models", "--spec", str(tmp_path / "bad.json"))
     assert refused.returncode == 2 and "layer 6 (gap)" in refused.stderr and "10 outputs" in refused.stderr
 
-    probed = cli("robustness", "--checkpoint", str(ROOT / "checkpoints" / "seed001_iter2.pt"), "--limit", "200", "--json")
+    probed = cli("robustness", "--checkpoint", str(ROOT / "checkpoints" / "writeup001_iter2.pt"), "--limit", "200", "--json")
     assert probed.returncode == 0, probed.stderr
     rows = json.loads(probed.stdout)
     assert {"perturbation", "strength", "accuracy"} <= set(rows[0]) and all(0 <= r["accuracy"] <= 1 for r in rows)
 
     page = tmp_path / "report.html"
-    made = cli("report", "--checkpoint", str(ROOT / "checkpoints" / "seed004.pt"), "--html", str(page))
+    made = cli("report", "--checkpoint", str(ROOT / "checkpoints" / "writeup004.pt"), "--html", str(page))
     assert made.returncode == 0, made.stderr
     assert "confusion-matrix" in page.read_text() and "http" not in page.read_text()
 
 
 def test_recipe_fast_trains_the_architectures_fast_variant(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
-    trained = cli("train", "--model", "seed001_iter3", "--recipe", "fast", "--epochs", "1", "--limit", "2048")
+    trained = cli("train", "--model", "writeup001_iter3", "--recipe", "fast", "--epochs", "1", "--limit", "2048")
     assert trained.returncode == 0, trained.stderr
     (row,) = json.loads(cli("runs", "--json").stdout)
     from mnist_core.store import runs
     config = runs.get_run(row["name"], tmp_path).config
-    assert (config["recipe"], config["scheduler"]) == ("seed001_iter3_fast", "onecycle")
+    assert (config["recipe"], config["scheduler"]) == ("writeup001_iter3_fast", "onecycle")
     # the fast recipe says precision "auto": the run records what this machine chose, and why
     assert config["precision"] in ("fp32", "bf16") and config["extra"]["precision_reason"]
     assert f"precision {config['precision']}" in trained.stderr
@@ -203,7 +216,7 @@ def test_recipe_fast_trains_the_architectures_fast_variant(cli, tmp_path, monkey
 
 def test_a_schedule_too_short_for_the_data_is_refused_before_a_run_exists(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
-    refused = cli("train", "--model", "seed001_iter3", "--recipe", "fast", "--epochs", "1", "--limit", "512")
+    refused = cli("train", "--model", "writeup001_iter3", "--recipe", "fast", "--epochs", "1", "--limit", "512")
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "onecycle needs more than one batch in each phase; 2 batches" in refused.stderr
     assert json.loads(cli("runs", "--json").stdout) == []  # no failed run left behind

@@ -25,7 +25,7 @@ def test_unknown_field_and_recipe_are_rejected():
 
 
 def test_round_trip_through_dict():
-    config = default_config("seed002")
+    config = default_config("writeup002")
     assert TrainConfig.from_dict(config.to_dict()) == config
 
 
@@ -37,6 +37,6 @@ def test_default_recipe_is_the_write_ups(name):
 
 
 def test_write_up_recipes_say_what_was_written():
-    assert (get_recipe("seed002").optimizer, get_recipe("seed002").label_smoothing) == ("adamw", 0.1)
-    assert get_recipe("seed004").target_accuracy == 99.4
-    assert get_recipe("seed000").center_crop_prob == 0.1
+    assert (get_recipe("writeup002").optimizer, get_recipe("writeup002").label_smoothing) == ("adamw", 0.1)
+    assert get_recipe("writeup004").target_accuracy == 99.4
+    assert get_recipe("writeup000").center_crop_prob == 0.1

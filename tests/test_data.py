@@ -4,8 +4,16 @@ import shutil
 import pytest
 import torch
 
-from mnist_core.data.mnist import (FILES, DatasetError, check_files, load_test, read_idx,
-                                   train_images_head, validation_indices, verify_files)
+from mnist_core.data.mnist import (
+    FILES,
+    DatasetError,
+    check_files,
+    load_test,
+    read_idx,
+    train_images_head,
+    validation_indices,
+    verify_files,
+)
 
 
 def make_root(tmp_path, mnist_root, skip=None):
@@ -78,7 +86,7 @@ def test_cli_reports_missing_data_without_traceback(tmp_path, monkeypatch, capsy
     from mnist_core.data.mnist import load_raw
     load_raw.cache_clear()
     monkeypatch.setenv("MNIST_DATA", str(tmp_path / "nowhere"))
-    code = main(["train", "--model", "seed000", "--limit", "8", "--out", str(tmp_path / "x.pt")])
+    code = main(["train", "--model", "writeup000", "--limit", "8", "--out", str(tmp_path / "x.pt")])
     err = capsys.readouterr().err
     assert code == 2
     assert "Traceback" not in err and str(tmp_path / "nowhere") in err

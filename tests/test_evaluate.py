@@ -41,7 +41,7 @@ def test_predict_logits_matches_a_plain_forward_and_leaves_the_model_alone():
     from mnist_core.models import create_model
 
     torch.manual_seed(0)
-    model = create_model("seed003").train()
+    model = create_model("writeup003").train()
     images = torch.randn(37, 1, 28, 28)
     logits = predict_logits(model, images, batch_size=16)  # channels_last copy, 3 batches
     assert model.training  # mode restored

@@ -36,7 +36,7 @@ def test_saliency_and_gradcam_are_finite_28x28_maps_for_every_model(name, tiny):
 
 
 def test_gradcam_points_at_the_ink(mnist):
-    model, _ = load_model(CHECKPOINT_DIR / "seed004.pt")
+    model, _ = load_model(CHECKPOINT_DIR / "writeup004.pt")
     image = mnist.test.images[0]
     cam = explain(model, image).gradcam
     ink = image[0] > 0.5
@@ -83,8 +83,8 @@ def test_fixed_and_broken_come_from_the_logits_and_are_disjoint():
 def test_fixed_and_broken_of_two_shipped_checkpoints(mnist):
     from mnist_core.analysis.evaluate import predict_logits
 
-    old, _ = load_model(CHECKPOINT_DIR / "seed001_iter2.pt")
-    new, _ = load_model(CHECKPOINT_DIR / "seed001_iter4.pt")
+    old, _ = load_model(CHECKPOINT_DIR / "writeup001_iter2.pt")
+    new, _ = load_model(CHECKPOINT_DIR / "writeup001_iter4.pt")
     changes = what_changed(predict_logits(old, mnist.test.images), predict_logits(new, mnist.test.images),
                            mnist.test.labels)
     fixed, broken = {r["index"] for r in changes.fixed}, {r["index"] for r in changes.broken}
@@ -95,10 +95,10 @@ def test_fixed_and_broken_of_two_shipped_checkpoints(mnist):
 def test_colours_depend_on_the_model_name_only():
     import app_ui
 
-    assert app_ui.model_colour("seed004") == app_ui.model_colour("seed004")
+    assert app_ui.model_colour("writeup004") == app_ui.model_colour("writeup004")
     shipped = [path.stem for path in CHECKPOINT_DIR.glob("*.pt")]
     assert len({app_ui.model_colour(name) for name in shipped}) == len(shipped)  # distinct
-    one = app_ui.colour_scale(["seed004", "frontier"])
-    other = app_ui.colour_scale(["seed004", "seed000", "seed002", "frontier"])
+    one = app_ui.colour_scale(["writeup004", "frontier"])
+    other = app_ui.colour_scale(["writeup004", "writeup000", "writeup002", "frontier"])
     lookup = lambda scale: dict(zip(scale.domain, scale.range))  # noqa: E731
-    assert lookup(one)["seed004"] == lookup(other)["seed004"] and lookup(one)["frontier"] == lookup(other)["frontier"]
+    assert lookup(one)["writeup004"] == lookup(other)["writeup004"] and lookup(one)["frontier"] == lookup(other)["frontier"]

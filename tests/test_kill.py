@@ -10,12 +10,13 @@ import threading
 import time
 from pathlib import Path
 
+from mnist_core.lab import launch
 from mnist_core.store import runs
 from mnist_core.store.checkpoint import load_checkpoint
 from mnist_core.training.recipes import default_config
 
 ROOT = Path(__file__).resolve().parent.parent
-TRAIN = ["train", "--model", "seed001_iter2", "--epochs", "20", "--limit", "1500", "--batch-size", "32"]
+TRAIN = ["train", "--model", "writeup001_iter2", "--epochs", "20", "--limit", "1500", "--batch-size", "32"]
 
 
 def start(runs_folder: Path, name: str, **env: str):
@@ -97,7 +98,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_sigkill_mid_save_leaves_no_half_checkpoint_and_the_next_start_cleans_up(tmp_path, tiny_data):
-    process = subprocess.Popen([sys.executable, "-c", HALF_SAVE_THEN_DIE, "train", "--model", "seed001_iter2", "--epochs", "1",
+    process = subprocess.Popen([sys.executable, "-c", HALF_SAVE_THEN_DIE, "train", "--model", "writeup001_iter2", "--epochs", "1",
                                 "--limit", "256", "--name", "killed-mid-save"], cwd=ROOT,
                                env={**os.environ, "MNIST_RUNS": str(tmp_path)}, stderr=subprocess.PIPE, text=True)
     process.communicate(timeout=120)
@@ -111,5 +112,5 @@ def test_sigkill_mid_save_leaves_no_half_checkpoint_and_the_next_start_cleans_up
     assert_files_complete(folder)
     for path in leftovers:
         os.utime(path, (time.time() - 600, time.time() - 600))
-    runs.train_run(default_config("seed001_iter2", epochs=1, limit=64, eval_limit=50), tmp_path, data=tiny_data)
+    launch.train_run(default_config("writeup001_iter2", epochs=1, limit=64, eval_limit=50), tmp_path, data=tiny_data)
     assert not any(path.exists() for path in leftovers)

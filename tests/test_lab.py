@@ -8,8 +8,9 @@ import torch
 
 from mnist_core.analysis.evaluate import evaluate
 from mnist_core.analysis.robustness import PERTURBATIONS, probe
+from mnist_core.lab import launch, run_queue
 from mnist_core.models import count_parameters, create_model, list_models
-from mnist_core.models.spec import SpecError, build, layer_table, parameter_count, spec_from_model
+from mnist_core.models.spec import SpecError, build, parameter_count, spec_from_model, spec_layers
 from mnist_core.reports.html import html_report
 from mnist_core.store import runs
 from mnist_core.store.derived import cached_probe
@@ -24,7 +25,7 @@ THREE = {"name": "three", "layers": [{"block": "conv", "out": 8, "kernel": 3}, {
 
 
 def test_a_specs_parameter_count_equals_the_built_models():
-    rows = layer_table(THREE)
+    rows = spec_layers(THREE)
     assert [row["output"] for row in rows][-1] == "10"
     assert parameter_count(THREE) == count_parameters(build(THREE)) == 8 * 9 + 8 * 16 * 9 + 16 * 10 + 10
     assert build(THREE)(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
@@ -44,7 +45,7 @@ def test_a_specs_parameter_count_equals_the_built_models():
 ])
 def test_invalid_specs_are_rejected_naming_the_layer(layers, where, what):
     with pytest.raises(SpecError) as caught:
-        layer_table({"name": "bad", "layers": layers})
+        spec_layers({"name": "bad", "layers": layers})
     assert where in str(caught.value) and what in str(caught.value)
     with pytest.raises(ConfigError, match="spec: "):
         spec_config({"name": "bad", "layers": layers})
@@ -66,8 +67,8 @@ def test_most_registered_models_are_expressible():
 def test_a_spec_run_trains_records_and_reloads(tmp_path, tiny_data):
     from mnist_core.store.checkpoint import load_model
 
-    config = spec_config(THREE, "seed004", epochs=1, limit=256, eval_limit=200)
-    run = runs.train_run(config, tmp_path, data=tiny_data)
+    config = spec_config(THREE, "writeup004", epochs=1, limit=256, eval_limit=200)
+    run = launch.train_run(config, tmp_path, data=tiny_data)
     assert run.status == "finished" and run.config["spec"] == THREE and run.config["model"] == "spec:three"
     assert run.record.params == parameter_count(THREE) and run.record.source == "custom"
     model, checkpoint = load_model(run.weights_path)
@@ -75,16 +76,16 @@ def test_a_spec_run_trains_records_and_reloads(tmp_path, tiny_data):
 
 
 def tiny(**changes):
-    return default_config("seed001_iter2", **{"epochs": 1, "batch_size": 64, "limit": 256, "eval_limit": 200, **changes})
+    return default_config("writeup001_iter2", **{"epochs": 1, "batch_size": 64, "limit": 256, "eval_limit": 200, **changes})
 
 
 def test_the_queue_trains_one_after_another_and_cancels_waiting_items(tmp_path, tiny_data):
-    first, second, third = runs.enqueue([tiny(seed=1), tiny(seed=2), tiny(seed=3)], "test batch", tmp_path,
+    first, second, third = run_queue.enqueue([tiny(seed=1), tiny(seed=2), tiny(seed=3)], "test batch", tmp_path,
                                         tiny_data, poll_seconds=0.05)
-    assert runs.cancel_queued(third.id) == 1
+    assert run_queue.cancel_queued(third.id) == 1
     deadline = time.time() + 120
     while time.time() < deadline:
-        names, done = runs.batch_runs("test batch")
+        names, done = run_queue.batch_runs("test batch")
         if done:
             break
         time.sleep(0.1)
@@ -100,7 +101,7 @@ def test_robustness_at_strength_zero_equals_evaluate_and_is_cached(tmp_path, mon
     from mnist_core.store.checkpoint import load_model
 
     monkeypatch.setenv("MNIST_CACHE", str(tmp_path))
-    model, _ = load_model(CHECKPOINT_DIR / "seed001_iter2.pt")
+    model, _ = load_model(CHECKPOINT_DIR / "writeup001_iter2.pt")
     rows = probe(model, mnist.test, limit=300)
     plain = evaluate(model, mnist.test.head(300)).accuracy
     baseline = {"scale (factor)": 1.0}
@@ -110,8 +111,8 @@ def test_robustness_at_strength_zero_equals_evaluate_and_is_cached(tmp_path, mon
         assert at_zero["accuracy"] == pytest.approx(plain, abs=1e-6)
     rotated = [r["accuracy"] for r in rows if r["perturbation"].startswith("rotation")]
     assert rotated[-1] < rotated[0]  # 60 degrees hurts
-    first = cached_probe(CHECKPOINT_DIR / "seed001_iter2.pt", mnist.test, 300)
-    assert list(tmp_path.rglob("*.json")) and cached_probe(CHECKPOINT_DIR / "seed001_iter2.pt", mnist.test, 300) == first
+    first = cached_probe(CHECKPOINT_DIR / "writeup001_iter2.pt", mnist.test, 300)
+    assert list(tmp_path.rglob("*.json")) and cached_probe(CHECKPOINT_DIR / "writeup001_iter2.pt", mnist.test, 300) == first
 
 
 class Collector(HTMLParser):
@@ -141,8 +142,8 @@ class Collector(HTMLParser):
 def test_the_html_report_parses_has_the_matrix_and_curve_data_and_no_external_url(mnist):
     from mnist_core.store.checkpoint import load_model
 
-    record = read_record(CHECKPOINT_DIR / "seed004.json")
-    model, _ = load_model(CHECKPOINT_DIR / "seed004.pt")
+    record = read_record(CHECKPOINT_DIR / "writeup004.json")
+    model, _ = load_model(CHECKPOINT_DIR / "writeup004.pt")
     evaluation = evaluate(model, mnist.test.head(500)).to_dict()
     page = html_report(record, evaluation)
     parser = Collector()
@@ -157,7 +158,7 @@ def test_the_html_report_parses_has_the_matrix_and_curve_data_and_no_external_ur
 def test_a_crop_block_keeps_the_centre_and_checks_its_size():
     spec = {"name": "cropped", "layers": [{"block": "crop", "size": 24}, {"block": "conv", "out": 10, "kernel": 24},
                                           {"block": "gap"}]}
-    rows = layer_table(spec)
+    rows = spec_layers(spec)
     assert rows[0]["output"] == "1×24×24" and rows[1]["output"] == "10×1×1"
     net = build(spec).eval()
     image = torch.zeros(1, 1, 28, 28)
@@ -165,4 +166,4 @@ def test_a_crop_block_keeps_the_centre_and_checks_its_size():
     with torch.no_grad():
         assert torch.allclose(net(image), net(torch.zeros(1, 1, 28, 28)))
     with pytest.raises(SpecError, match=r"layer 2 \(crop\): cannot keep 26×26 of a 24×24 input"):
-        layer_table({"name": "x", "layers": [{"block": "crop", "size": 24}, {"block": "crop", "size": 26}]})
+        spec_layers({"name": "x", "layers": [{"block": "crop", "size": 24}, {"block": "crop", "size": 26}]})

@@ -35,7 +35,7 @@ def cpu(monkeypatch, tmp_path):
 def test_our_recipes_ask_for_auto_and_the_write_ups_keep_fp32():
     for name in ("sprint", "best_small"):
         assert default_config(name).precision == "auto"
-    assert default_config("seed002").precision == "fp32"
+    assert default_config("writeup002").precision == "fp32"
 
 
 def test_a_cpu_without_native_bf16_gets_fp32_and_says_why(cpu):
@@ -61,7 +61,7 @@ def test_an_explicit_bf16_is_kept_with_a_warning_and_fp32_is_untouched(cpu):
     cpu("AVX2")
     slow = machine.resolve(default_config("sprint", device="cpu", precision="bf16"))
     assert slow.precision == "bf16" and "warning" in slow.extra["precision_reason"]
-    plain = default_config("seed002", device="cpu")
+    plain = default_config("writeup002", device="cpu")
     assert machine.resolve(plain) is plain and cpu.state["probes"] == 0
 
 

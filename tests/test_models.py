@@ -6,8 +6,8 @@ from mnist_core.models import count_parameters, create_model, list_models, model
 from mnist_core.models.registry import UnknownModelError
 from mnist_core.training.recipes import get_recipe
 
-EXACT_COUNTS = {"seed000": 24_552, "seed001_iter1": 194_884, "seed001_iter2": 10_790,
-                "seed001_iter3": 10_970, "seed001_iter4": 7_904, "seed002": 19_578}
+EXACT_COUNTS = {"writeup000": 24_552, "writeup001_iter1": 194_884, "writeup001_iter2": 10_790,
+                "writeup001_iter3": 10_970, "writeup001_iter4": 7_904, "writeup002": 19_578}
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -58,13 +58,13 @@ def test_every_write_up_architecture_has_a_fast_variant():
             continue
         config = default_config(name, "fast")
         assert config.recipe == fast_recipe_name(name) == f"{name}_fast" and config.model == name
-        assert config.epochs < get_recipe(model_info(name).recipe).epochs or name == "seed000"
+        assert config.epochs < get_recipe(model_info(name).recipe).epochs or name == "writeup000"
     with pytest.raises(ValueError, match="no fast variant"):
         default_config("frontier", "fast")
 
 
 def test_unknown_model_lists_the_known_ones():
-    with pytest.raises(UnknownModelError, match="seed002"):
+    with pytest.raises(UnknownModelError, match="writeup002"):
         create_model("resnet9000")
 
 
@@ -77,3 +77,28 @@ def test_padding_the_convolutions_before_the_pool_keeps_the_parameters_and_enlar
     assert unpadded.features(image).shape == (2, 10, 5, 5)  # 28 -> 22, pool 11 -> 5
     assert padded.features(image).shape == (2, 10, 8, 8)  # 28 -> 28, pool 14 -> 8
     assert padded(image).shape == (2, 10)
+
+
+def test_write_up_models_are_named_apart_from_random_seeds_and_old_names_still_resolve():
+    from mnist_core.models import current_name, display_name, rename_notice
+    from mnist_core.training.recipes import default_config
+
+    assert not [name for name in list_models() if name.startswith("seed")]
+    assert display_name("writeup001_iter1") == "write-up 001 · iteration 1"
+    assert display_name("writeup002") == "write-up 002" and display_name("frontier") == "frontier"
+    assert current_name("seed001_iter4") == "writeup001_iter4" and current_name("seed004_fast") == "writeup004_fast"
+    assert current_name("seed") == "seed" and current_name("seed005") == "seed005"  # only what was renamed
+    assert model_info("seed003") is model_info("writeup003")
+    assert "the old name works until the next release" in rename_notice("seed002")
+    assert rename_notice("writeup002") is None
+    old = default_config("seed001_iter2", "seed001")  # a config written before the rename reads as today's
+    assert (old.model, old.recipe) == ("writeup001_iter2", "writeup001")
+
+
+def test_a_pool_once_spec_is_the_pool_once_network():
+    from mnist_core.models.layers import PoolOnceNet
+    from mnist_core.models.spec import parameter_count, pool_once_spec
+
+    for before, after, crop, padded in [((8, 8, 8), (10, 10, 10), None, True), ((16, 16), (32, 32, 32), 24, False)]:
+        spec = pool_once_spec("candidate", list(before), list(after), crop, padded)
+        assert parameter_count(spec) == count_parameters(PoolOnceNet(before, after, crop, padded))

@@ -26,7 +26,7 @@ def test_seeds_table_reports_each_seed_and_misses():
 
 
 def test_epoch_seconds_times_two_recipes_side_by_side(tiny_data):
-    configs = {"writeup": default_config("seed001_iter3"), "fast": default_config("seed001_iter3", "fast")}
+    configs = {"writeup": default_config("writeup001_iter3"), "fast": default_config("writeup001_iter3", "fast")}
     result = epoch_seconds(configs, tiny_data, batches=2, warmup=1)
     assert set(result) == {"writeup", "fast"}
     assert result["writeup"]["batches_per_epoch"] == 256 // 64 and result["fast"]["batches_per_epoch"] == 1
@@ -36,3 +36,23 @@ def test_epoch_seconds_times_two_recipes_side_by_side(tiny_data):
             figures["batch_ms"] / 1e3 * figures["batches_per_epoch"] + figures["eval_seconds"])
     with pytest.raises(ValueError, match="batches must be"):
         epoch_seconds(configs, tiny_data, batches=0)
+
+
+def test_a_validation_trial_never_reads_the_test_split(tiny, monkeypatch):
+    """What every search script runs per candidate: trained and judged on validation alone."""
+    from mnist_core.perf import search
+
+    seen = []
+    real_fit = search.fit
+
+    def fit(config, data, **kwargs):
+        seen.append(len(data.test))
+        state = real_fit(config, data, **kwargs)
+        seen.append(sorted(key for row in state.history for key in row if key.startswith("test_")))
+        return state
+
+    monkeypatch.setattr(search, "fit", fit)
+    result = search.validation_trial(default_config("frontier", epochs=1, limit=256, eval_limit=200, batch_size=32), tiny)
+    assert seen == [0, []]  # no test image was in memory, and no test figure was computed
+    assert result["status"] == "finished" and result["params"] == 3962 and result["epochs"] == 1
+    assert 0 < result["final_val_acc"] <= 100 and result["rows"][0][0] == 1

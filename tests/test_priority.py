@@ -6,8 +6,9 @@ import sys
 import time
 from pathlib import Path
 
+from mnist_core.lab import launch
+from mnist_core.lab.worker import nice_increment
 from mnist_core.store import runs
-from mnist_core.store.worker import nice_increment
 from mnist_core.training.recipes import default_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,7 @@ def test_the_increment_takes_the_environment_and_ignores_nonsense():
 
 
 def test_lower_priority_lowers_this_process():
-    code = "import os; from mnist_core.store.worker import lower_priority; b = os.nice(0); print(lower_priority() - b)"
+    code = "import os; from mnist_core.lab.worker import lower_priority; b = os.nice(0); print(lower_priority() - b)"
     env = {**os.environ, "MNIST_RUN_NICE": "3"}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert int(result.stdout) == min(3, 19 - os.nice(0))
@@ -33,8 +34,8 @@ def test_lower_priority_lowers_this_process():
 
 def test_a_run_started_by_the_app_trains_at_a_lower_priority(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_RUN_NICE", "7")
-    run = runs.start_run(default_config("seed004", epochs=2, limit=2048, eval_limit=256), tmp_path)
-    process = runs._active().process
+    run = launch.start_run(default_config("writeup004", epochs=2, limit=2048, eval_limit=256), tmp_path)
+    process = launch.training_here().process
     try:
         deadline = time.time() + 20
         while niceness(process.pid) == os.nice(0) and process.poll() is None and time.time() < deadline:
@@ -43,7 +44,7 @@ def test_a_run_started_by_the_app_trains_at_a_lower_priority(tmp_path, monkeypat
     finally:
         if process.poll() is None:
             try:
-                runs.stop_run(run.name, tmp_path)
+                launch.stop_run(run.name, tmp_path)
             except runs.RunError:
                 pass  # it ended first
         process.wait(timeout=60)

@@ -22,7 +22,7 @@ def create_at_once(tmp_path, names):
     def create(index):
         barrier.wait()
         try:
-            results[index] = runs._create_folder(default_config("seed004"), tmp_path, names[index])
+            results[index] = runs.create_run_folder(default_config("writeup004"), tmp_path, names[index])
         except runs.RunError as error:
             results[index] = error
 
@@ -55,7 +55,7 @@ def test_automatic_names_at_once_are_all_distinct_runs(tmp_path):
 
 def test_two_cli_trains_with_one_name_both_exit_cleanly(tmp_path):
     env = {**os.environ, "MNIST_RUNS": str(tmp_path)}
-    command = [sys.executable, "-m", "mnist_core", "train", "--model", "seed004", "--epochs", "1", "--limit", "256",
+    command = [sys.executable, "-m", "mnist_core", "train", "--model", "writeup004", "--epochs", "1", "--limit", "256",
                "--name", "twin"]
     processes = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True) for _ in range(2)]

@@ -3,8 +3,8 @@ never takes a page down. One section per numbered case of the reliability issue.
 run in this process (conftest's `cli` fixture: `main(argv)`, output captured, `env` set per call)."""
 import gzip
 import json
-import re
 import os
+import re
 import struct
 import time
 import zlib
@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_core.analysis.predict import ImageError, read_image
 from mnist_core.data.mnist import DatasetError, load_mnist
+from mnist_core.lab import launch
 from mnist_core.models import create_model
 from mnist_core.store import runs
 from mnist_core.store.checkpoint import FORMAT, CheckpointError, load_checkpoint, save_checkpoint
@@ -41,8 +42,8 @@ def page(name: str) -> AppTest:
 
 
 def payload(**changes) -> dict:
-    model = create_model("seed004")
-    value = {"format": FORMAT, "model": "seed004", "state_dict": model.state_dict(), "config": {},
+    model = create_model("writeup004")
+    value = {"format": FORMAT, "model": "writeup004", "state_dict": model.state_dict(), "config": {},
              "history": [], "metrics": {}, "versions": {}, "created_at": ""}
     value.update(changes)
     return value
@@ -60,20 +61,20 @@ def bad_checkpoints(folder: Path) -> dict[str, tuple[Path, str]]:
     cases["missing_key"] = (folder / "missing_key.pt", "'state_dict' must be a dict, found missing")
     torch.save(payload(state_dict=[1, 2, 3]), folder / "list_state.pt")
     cases["list_state"] = (folder / "list_state.pt", "'state_dict' must be a dict, found a list")
-    other = create_model("seed001_iter4").state_dict()
+    other = create_model("writeup001_iter4").state_dict()
     torch.save(payload(state_dict=other), folder / "other_shape.pt")
-    cases["other_shape"] = (folder / "other_shape.pt", "weights do not fit model 'seed004'")
-    wrong = create_model("seed004").state_dict()
+    cases["other_shape"] = (folder / "other_shape.pt", "weights do not fit model 'writeup004'")
+    wrong = create_model("writeup004").state_dict()
     first = next(key for key, value in wrong.items() if value.dim() == 4)
     wrong[first] = torch.zeros(3, 3, 3, 3)
     torch.save(payload(state_dict=wrong), folder / "wrong_shape.pt")
     cases["wrong_shape"] = (folder / "wrong_shape.pt", f"{first} has shape (3, 3, 3, 3), the model expects")
-    full = (SHIPPED / "seed004.pt").read_bytes()
+    full = (SHIPPED / "writeup004.pt").read_bytes()
     (folder / "truncated.pt").write_bytes(full[: len(full) // 2])
     cases["truncated"] = (folder / "truncated.pt", "truncated or not a PyTorch checkpoint")
     (folder / "text.pt").write_text("this is not a checkpoint\n")
     cases["text"] = (folder / "text.pt", "truncated or not a PyTorch checkpoint")
-    nan = create_model("seed004").state_dict()
+    nan = create_model("writeup004").state_dict()
     nan[first] = torch.full_like(nan[first], float("nan"))
     torch.save(payload(state_dict=nan), folder / "nan.pt")
     cases["nan"] = (folder / "nan.pt", "NaN or infinite values")
@@ -97,11 +98,11 @@ def test_bad_checkpoints_exit_2_with_one_line_in_the_cli(cli, tmp_path):
 def test_a_refused_checkpoint_is_a_plain_note_in_the_app(tmp_path, monkeypatch):
     folder = tmp_path / "checkpoints"
     cases = bad_checkpoints(folder)
-    record = json.loads((SHIPPED / "seed004.json").read_text())
+    record = json.loads((SHIPPED / "writeup004.json").read_text())
     for name, (path, _) in cases.items():  # give each bad file a record, so the pages list it
         (folder / f"{name}.json").write_text(json.dumps({**record, "name": name, "weights_path": path.name}))
     for suffix in (".pt", ".json"):
-        (folder / f"seed001_iter3{suffix}").write_bytes((SHIPPED / f"seed001_iter3{suffix}").read_bytes())
+        (folder / f"writeup001_iter3{suffix}").write_bytes((SHIPPED / f"writeup001_iter3{suffix}").read_bytes())
     monkeypatch.setenv("MNIST_CHECKPOINTS", str(folder))
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path / "runs"))
     evaluate = page("evaluate").run()
@@ -115,7 +116,7 @@ def test_a_refused_checkpoint_is_a_plain_note_in_the_app(tmp_path, monkeypatch):
     draw.run()
     assert not draw.exception and draw.metric[0].value == "7"
     table = next(element.value for element in draw.html if "probabilities-table" in element.value)
-    assert re.findall(r'<th class="model">([^<]+)</th>', table) == ["seed001_iter3"]  # one row: the good one
+    assert re.findall(r'<th class="model">([^<]+)</th>', table) == ["write-up 001 · iteration 3"]  # one row: the good one
     assert sum("(skipped)" in caption.value for caption in draw.caption) == len(cases)
 
 
@@ -133,11 +134,11 @@ def canvas_of_test_digit(index: int):
 def test_malformed_checkpoint_records_are_skipped_with_a_note(tmp_path):
     from mnist_core.store.shipped import list_checkpoints
 
-    record = json.loads((SHIPPED / "seed004.json").read_text())
+    record = json.loads((SHIPPED / "writeup004.json").read_text())
     for name, broken in {"text-acc": {**record, "summary": {**record["summary"], "final_test_acc": "high"}},
                          "list-summary": {**record, "summary": [1]}, "no-summary": {**record, "summary": None},
                          "not-json": None}.items():
-        (tmp_path / f"{name}.pt").write_bytes((SHIPPED / "seed004.pt").read_bytes())
+        (tmp_path / f"{name}.pt").write_bytes((SHIPPED / "writeup004.pt").read_bytes())
         (tmp_path / f"{name}.json").write_text("{broken" if broken is None else json.dumps(broken))
     records, problems = list_checkpoints(tmp_path)
     assert records == [] and len(problems) == 4
@@ -170,7 +171,7 @@ def test_a_corrupt_dataset_is_a_dataset_error(cli, tmp_path, kind, fragment):
     root = broken_dataset(tmp_path, kind)
     with pytest.raises(DatasetError, match=fragment):
         load_mnist(root)
-    result = cli("evaluate", "--checkpoint", str(SHIPPED / "seed004.pt"), env={"MNIST_DATA": str(root)})
+    result = cli("evaluate", "--checkpoint", str(SHIPPED / "writeup004.pt"), env={"MNIST_DATA": str(root)})
     assert_one_line_error(result, fragment)
 
 
@@ -207,7 +208,7 @@ def test_unwritable_outputs_are_refused_before_training(cli, tmp_path):
     for out, fragment in ((tmp_path, "it is a directory"), (tmp_path / "a-file" / "m.pt", "is a file"),
                           (Path("/sys/m.pt"), "cannot write")):  # sysfs refuses new files, even to root
         started = time.perf_counter()
-        result = cli("train", "--model", "seed004", "--epochs", "1", "--limit", "256", "--out", str(out), env=env)
+        result = cli("train", "--model", "writeup004", "--epochs", "1", "--limit", "256", "--out", str(out), env=env)
         assert_one_line_error(result, fragment)
         assert time.perf_counter() - started < 30
     assert not (tmp_path / "runs").exists() or runs.list_runs(tmp_path / "runs") == []
@@ -222,7 +223,7 @@ def test_stale_temporary_files_are_cleaned_on_the_next_start(tmp_path, tiny_data
         path.write_bytes(b"half a file")
     for path in stale:
         os.utime(path, (time.time() - 3600, time.time() - 3600))
-    runs.train_run(default_config("seed001_iter2", epochs=1, limit=64, eval_limit=50), tmp_path, data=tiny_data)
+    launch.train_run(default_config("writeup001_iter2", epochs=1, limit=64, eval_limit=50), tmp_path, data=tiny_data)
     assert not any(path.exists() for path in stale) and fresh.exists()
 
 
@@ -250,20 +251,20 @@ def strict_json(text: str):
 
 
 def test_a_diverged_run_fails_keeps_its_history_and_saves_no_weights(cli, tmp_path, tiny_data):
-    config = default_config("seed001_iter2", epochs=3, limit=128, eval_limit=50, batch_size=64)
-    run = runs.train_run(config, tmp_path, name="diverged", data=tiny_data, callbacks=[Diverge()])
+    config = default_config("writeup001_iter2", epochs=3, limit=128, eval_limit=50, batch_size=64)
+    run = launch.train_run(config, tmp_path, name="diverged", data=tiny_data, callbacks=[Diverge()])
     assert run.status == "failed" and "loss became nan" in run.reason
     assert len(run.epochs()) == 1 and not run.has_weights
     listed = cli("runs", "--json", env={"MNIST_RUNS": str(tmp_path)})
     (row,) = strict_json(listed.stdout)
     assert row["status"] == "failed" and row["final_test_acc"] is not None and not row["has_weights"]
     with pytest.raises(CheckpointError, match="NaN"):
-        save_checkpoint(tmp_path / "nan.pt", Diverge_model(), "seed004")
+        save_checkpoint(tmp_path / "nan.pt", Diverge_model(), "writeup004")
     assert not (tmp_path / "nan.pt").exists()
 
 
 def Diverge_model():
-    model = create_model("seed004")
+    model = create_model("writeup004")
     with torch.no_grad():
         next(model.parameters()).fill_(float("nan"))
     return model
@@ -274,8 +275,8 @@ def test_every_json_output_is_strict(cli, tmp_path):
     from PIL import Image
     Image.fromarray(canvas_of_test_digit(1)[..., 0]).save(image)
     for args in (["models", "--json"], ["runs", "--json"],
-                 ["evaluate", "--checkpoint", str(SHIPPED / "seed004.pt"), "--limit", "100", "--json"],
-                 ["predict", "--checkpoint", str(SHIPPED / "seed004.pt"), str(image), "--json"]):
+                 ["evaluate", "--checkpoint", str(SHIPPED / "writeup004.pt"), "--limit", "100", "--json"],
+                 ["predict", "--checkpoint", str(SHIPPED / "writeup004.pt"), str(image), "--json"]):
         result = cli(*args, env={"MNIST_RUNS": str(tmp_path / "runs")})
         assert result.returncode == 0, result.stderr
         strict_json(result.stdout)
@@ -296,7 +297,7 @@ def test_lr_sets_the_onecycle_peak_and_max_lr_cannot_disagree():
 
 @pytest.mark.parametrize("limit", ["0", "-5"])
 def test_evaluate_limit_must_be_positive(cli, limit):
-    assert_one_line_error(cli("evaluate", "--checkpoint", str(SHIPPED / "seed004.pt"), "--limit", limit),
+    assert_one_line_error(cli("evaluate", "--checkpoint", str(SHIPPED / "writeup004.pt"), "--limit", limit),
                           "positive integer")
 
 
@@ -319,14 +320,14 @@ def test_oversized_images_are_refused_before_decoding(cli, tmp_path, side):
     with pytest.raises(ImageError, match="megapixels|too large"):
         read_image(image)
     assert time.perf_counter() - started < 1.0
-    assert_one_line_error(cli("predict", "--checkpoint", str(SHIPPED / "seed004.pt"), str(image)), str(image))
+    assert_one_line_error(cli("predict", "--checkpoint", str(SHIPPED / "writeup004.pt"), str(image)), str(image))
 
 
 def test_unreadable_images_are_one_line_errors(cli, tmp_path):
     (tmp_path / "not.png").write_text("hello")
-    assert_one_line_error(cli("predict", "--checkpoint", str(SHIPPED / "seed004.pt"), str(tmp_path / "not.png")),
+    assert_one_line_error(cli("predict", "--checkpoint", str(SHIPPED / "writeup004.pt"), str(tmp_path / "not.png")),
                           "cannot read image")
-    assert_one_line_error(cli("predict", "--checkpoint", str(SHIPPED / "seed004.pt"), str(tmp_path / "none.png")),
+    assert_one_line_error(cli("predict", "--checkpoint", str(SHIPPED / "writeup004.pt"), str(tmp_path / "none.png")),
                           "image not found")
 
 
@@ -334,9 +335,9 @@ def test_unreadable_images_are_one_line_errors(cli, tmp_path):
 
 def damaged_runs(folder: Path) -> None:
     for name, files in {"bad-config": {"config.json": "{oops", "status.json": "{}"},
-                        "bad-status": {"config.json": json.dumps(default_config("seed004").to_dict()),
+                        "bad-status": {"config.json": json.dumps(default_config("writeup004").to_dict()),
                                        "status.json": "[1, 2"},
-                        "bad-metrics": {"config.json": json.dumps(default_config("seed004").to_dict()),
+                        "bad-metrics": {"config.json": json.dumps(default_config("writeup004").to_dict()),
                                         "status.json": json.dumps({"status": "finished", "reason": "done"}),
                                         "metrics.jsonl": "{\"epoch\": 1, \"test_acc\": \n[garbage\n"}}.items():
         (folder / name).mkdir(parents=True)

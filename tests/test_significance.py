@@ -72,24 +72,24 @@ def test_welch_interval_by_hand():
 
 
 def test_changes_verb_acceptance(cli):
-    result = cli("changes", "--old", "seed001_iter3", "--new", "seed001_iter4", "--json")
+    result = cli("changes", "--old", "writeup001_iter3", "--new", "writeup001_iter4", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(f"bare {name} in JSON"))
     assert (report["fixed"], report["broke"]) == (44, 38)
     assert report["p_value"] == pytest.approx(hand_mcnemar(44, 38), rel=1e-12)
     assert report["p_value"] == pytest.approx(0.58, abs=0.005)
     records = {name: json.loads((ROOT / "checkpoints" / f"{name}.json").read_text())
-               for name in ("seed001_iter3", "seed001_iter4")}
-    assert report["old_acc"] == pytest.approx(records["seed001_iter3"]["summary"]["final_test_acc"], abs=0.01)
-    assert report["new_acc"] == pytest.approx(records["seed001_iter4"]["summary"]["final_test_acc"], abs=0.01)
+               for name in ("writeup001_iter3", "writeup001_iter4")}
+    assert report["old_acc"] == pytest.approx(records["writeup001_iter3"]["summary"]["final_test_acc"], abs=0.01)
+    assert report["new_acc"] == pytest.approx(records["writeup001_iter4"]["summary"]["final_test_acc"], abs=0.01)
     assert "not distinguishable from noise at 5%" in report["sentence"]
     # both have 3 seeds (checkpoints/<name>_seeds.json): the difference of means with its interval
     finals = {name: [seed["final_test_acc"] for seed in json.loads(
         (ROOT / "checkpoints" / f"{name}_seeds.json").read_text())["seeds"]] for name in records}
-    interval = welch_interval(finals["seed001_iter3"], finals["seed001_iter4"])
+    interval = welch_interval(finals["writeup001_iter3"], finals["writeup001_iter4"])
     assert report["seed_diff"] == pytest.approx(interval["difference"])
     assert report["seed_ci"] == pytest.approx([interval["low"], interval["high"]])
-    text = cli("changes", "--old", "seed001_iter3", "--new", "seed001_iter4")
+    text = cli("changes", "--old", "writeup001_iter3", "--new", "writeup001_iter4")
     assert "fixed 44" in text.stdout and "broke 38" in text.stdout and "p = 0.58" in text.stdout
 
 
@@ -108,17 +108,17 @@ def test_changes_with_seed_studies_gives_a_welch_interval(cli):
 
 
 def test_changes_resolves_run_names_and_refuses_unknown_ones(cli, tiny, runs_folder):
-    from mnist_core.store import runs
+    from mnist_core.lab import launch
     from mnist_core.training.recipes import default_config
 
-    runs.train_run(default_config("seed004", epochs=1, limit=256, eval_limit=200), runs_folder, name="tiny-run",
+    launch.train_run(default_config("writeup004", epochs=1, limit=256, eval_limit=200), runs_folder, name="tiny-run",
                    data=tiny)
     for name in ("tiny-run", "run:tiny-run"):
-        result = cli("changes", "--old", "seed004", "--new", name, "--json")
+        result = cli("changes", "--old", "writeup004", "--new", name, "--json")
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout)
         assert report["new"] == "run:tiny-run" and report["fixed"] + report["broke"] > 0
-    missing = cli("changes", "--old", "seed004", "--new", "no-such-model")
+    missing = cli("changes", "--old", "writeup004", "--new", "no-such-model")
     assert missing.returncode == 2 and missing.stdout == ""
     assert missing.stderr.count("\n") == 1 and "no checkpoint or finished run named 'no-such-model'" in missing.stderr
 

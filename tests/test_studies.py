@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnist_core.lab import launch
 from mnist_core.reports.studies import mean_band, shipped_study_groups, study_groups
 from mnist_core.store import runs
 from mnist_core.training.recipes import default_config
@@ -20,10 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def study_runs(tmp_path, monkeypatch, tiny_data):
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     for seed in (1, 2):
-        config = default_config("seed001_iter2", epochs=2, limit=256, eval_limit=100, seed=seed)
-        runs.train_run(config.replace(extra={**config.extra, "study": "iter2-seeds"}), tmp_path,
+        config = default_config("writeup001_iter2", epochs=2, limit=256, eval_limit=100, seed=seed)
+        launch.train_run(config.replace(extra={**config.extra, "study": "iter2-seeds"}), tmp_path,
                        name=f"iter2-seed{seed}", data=tiny_data)
-    runs.train_run(default_config("seed001_iter2", epochs=1, limit=256, eval_limit=100), tmp_path, name="alone",
+    launch.train_run(default_config("writeup001_iter2", epochs=1, limit=256, eval_limit=100), tmp_path, name="alone",
                    data=tiny_data)
     return tmp_path
 
@@ -62,7 +63,7 @@ def test_a_chosen_checkpoints_seeds_file_is_a_study_on_compare(monkeypatch, tmp_
     row = table[table["study"] == "frontier"].iloc[0]
     assert row["seeds"] == len(finals) >= 3 and row["from"] == "checkpoints/frontier_seeds.json"
     assert row["final test (mean ± sd)"] == f"{statistics.mean(finals):.2f} ± {statistics.stdev(finals):.2f} %"
-    assert "best_small" in set(table["study"]) and "seed001_iter1" not in set(table["study"])  # the chosen only
+    assert "best_small" in set(table["study"]) and "writeup001_iter1" not in set(table["study"])  # the chosen only
 
 
 def test_a_seeds_file_for_another_model_or_malformed_counts_as_none(tmp_path):

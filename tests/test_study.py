@@ -13,13 +13,14 @@ def runs_folder(tmp_path, monkeypatch):
 def test_study_queues_one_tagged_run_per_seed(cli, runs_folder):
     from mnist_core.store import runs
 
-    result = cli("study", "--model", "seed004", "--seeds", "1", "2", "--epochs", "1", "--limit", "64", "--json")
+    result = cli("study", "--model", "writeup004", "--seeds", "1", "2", "--epochs", "1", "--limit", "64", "--json")
     assert result.returncode == 0, result.stderr
     studied = json.loads(result.stdout)
     assert [row["status"] for row in studied] == ["finished", "finished"]
     listed = {row["name"]: row for row in json.loads(cli("runs", "--json").stdout)}
-    tags = {listed[row["name"]]["study"] for row in studied}
-    assert len(tags) == 1 and tags.pop().startswith("seed004-study-")
+    tags = {listed[row["name"]]["seed_study"] for row in studied}
+    assert len(tags) == 1 and tags.pop().startswith("writeup004-seeds-")
+    assert all(listed[row["name"]]["sweep"] is None for row in studied)  # a seed study is not a sweep
     seeds = [runs.get_run(row["name"], runs_folder).config["seed"] for row in studied]
     assert seeds == [1, 2]
 

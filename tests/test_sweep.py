@@ -1,7 +1,7 @@
 """Sweeps (issue 20): every trial is a run of the runs store tagged with its study, the test split
 is never read, trials behind the median are pruned at an epoch end, the budget is the study's, and
 two worker processes share one journal: different trials, none twice, a killed worker's trial failed
-and retried. Tiny: 256 training and validation images, one or two epochs, seed004."""
+and retried. Tiny: 256 training and validation images, one or two epochs, writeup004."""
 from __future__ import annotations
 
 import ast
@@ -16,13 +16,14 @@ from pathlib import Path
 import optuna
 import pytest
 
+from mnist_core.lab.search_space import parse_space
+from mnist_core.lab.sweep import Sweep, budget, run_sweep
 from mnist_core.store import runs
-from mnist_core.store.sweep import Sweep, budget, parse_space, run_sweep
 from mnist_core.training import loop
 from mnist_core.training.recipes import default_config
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--model", "seed004", "--epochs", "1", "--limit", "256"]
+TINY = ["--model", "writeup004", "--epochs", "1", "--limit", "256"]
 SPACE = {"lr": {"low": 0.005, "high": 0.05, "log": True}, "batch_size": {"choices": [64, 128]}}
 
 
@@ -31,7 +32,7 @@ def strict_json(text: str):
 
 
 def tiny_base(**changes):
-    return default_config("seed004", **{"epochs": 1, "limit": 256, "eval_limit": 256, **changes})
+    return default_config("writeup004", **{"epochs": 1, "limit": 256, "eval_limit": 256, **changes})
 
 
 def no_test_figures(run) -> bool:
@@ -70,6 +71,7 @@ def test_a_sweep_lists_its_trials_and_best_and_each_trial_is_a_run_of_its_study(
 
     listed = strict_json(cli("runs", "--json", env=env).stdout)
     assert sorted(row["name"] for row in listed) == sorted(trial["run"] for trial in trials)
+    assert all(row["sweep"] == "small" and row["seed_study"] is None for row in listed)  # a sweep, not seeds
     assert all(row["study"] == "small" and row["final_test_acc"] is None for row in listed)
     assert all(row["final_val_acc"] is not None and row["has_weights"] for row in listed)
     for trial in trials:
@@ -78,7 +80,7 @@ def test_a_sweep_lists_its_trials_and_best_and_each_trial_is_a_run_of_its_study(
         assert no_test_figures(run)
         assert run.record.summary.best_val_acc == trial["val_acc"]
         reused = runs.config_of(run)  # "Settings from this run": the settings, not the membership
-        assert reused.evaluate_test and "study" not in reused.extra
+        assert reused.evaluate_test and not {"sweep", "trial", "study"} & set(reused.extra)
 
 
 def test_a_trial_behind_the_median_is_a_run_stopped_at_an_epoch_end(tiny_data, tmp_path):
@@ -196,7 +198,7 @@ def test_two_workers_share_a_study_and_a_killed_workers_trial_is_retried(tmp_pat
     by_name = {run.name: run for run in runs.list_runs(tmp_path / "runs")}
     assert set(by_name) == set(names) | {killed[0]["run"]}  # every trial its run, none twice
     assert by_name[killed[0]["run"]].status == "interrupted"
-    assert all(run.study == "shared" and no_test_figures(run) for run in by_name.values())
+    assert all(run.sweep == "shared" and no_test_figures(run) for run in by_name.values())
     pids = {run.progress["pid"] for run in by_name.values()}
     assert pids == {first.pid, second.pid}  # both workers trained
     assert budget(optuna.load_study(study_name="shared", storage=optuna.storages.JournalStorage(

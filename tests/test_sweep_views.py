@@ -2,11 +2,10 @@
 parallel coordinates, importances), the Compare page's Sweeps section on a tiny real sweep, the
 Train page's sweep panel, a sweep in the background holding the one place for training, and
 demo mode with no sweeps. Tiny: frontier on 1,024 images (one-cycle needs more than 256 in one
-epoch), or seed004 on 256, one epoch."""
+epoch), or writeup004 on 256, one epoch."""
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
@@ -16,6 +15,11 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState, create_trial
 from streamlit.testing.v1 import AppTest
 
+from mnist_core.lab import background_sweep as sweep_module
+from mnist_core.lab import launch
+from mnist_core.lab.background_sweep import start_sweep
+from mnist_core.lab.mode import DemoModeError
+from mnist_core.lab.sweep import Sweep, run_sweep
 from mnist_core.reports.sweeps import (
     StudyNotFoundError,
     axis_ends,
@@ -28,9 +32,7 @@ from mnist_core.reports.sweeps import (
     sweep_progress,
     sweep_report,
 )
-from mnist_core.store import runs, sweep as sweep_module
-from mnist_core.store.mode import DemoModeError
-from mnist_core.store.sweep import Sweep, run_sweep, start_sweep
+from mnist_core.store import runs
 from mnist_core.training.config import ConfigError
 from mnist_core.training.recipes import default_config
 
@@ -175,13 +177,13 @@ def test_a_background_sweep_holds_the_one_place_for_training_and_the_page_shows_
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     with pytest.raises(ConfigError, match="batch size"):  # refused here, before a child process starts
         start_sweep("frontier", trials=2, epochs=1, limit=256, directory=tmp_path)
-    background = start_sweep("seed004", trials=2, epochs=1, limit=256, study="background", directory=tmp_path)
+    background = start_sweep("writeup004", trials=2, epochs=1, limit=256, study="background", directory=tmp_path)
     try:
         assert background.running()
-        with pytest.raises(runs.RunBusyError, match="sweep 'background' is training"):
-            runs.start_run(default_config("seed004", epochs=1, limit=256), tmp_path)
-        with pytest.raises(runs.RunBusyError):
-            start_sweep("seed004", trials=1, epochs=1, limit=256, directory=tmp_path)
+        with pytest.raises(launch.RunBusyError, match="sweep 'background' is training"):
+            launch.start_run(default_config("writeup004", epochs=1, limit=256), tmp_path)
+        with pytest.raises(launch.RunBusyError):
+            start_sweep("writeup004", trials=1, epochs=1, limit=256, directory=tmp_path)
         app = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=60).run()
         assert not app.exception
         assert any(element.proto.text.startswith("**background**") for element in app.get("progress"))
@@ -201,8 +203,8 @@ def test_demo_mode_has_no_sweeps(tiny_data, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_LAB_MODE", "demo")
     monkeypatch.setenv("MNIST_RUNS", str(tmp_path))
     with pytest.raises(DemoModeError, match="Sweeps is off"):
-        start_sweep("seed004", trials=1, epochs=1, limit=256, directory=tmp_path)
-    base = default_config("seed004", epochs=1, limit=256, eval_limit=256)
+        start_sweep("writeup004", trials=1, epochs=1, limit=256, directory=tmp_path)
+    base = default_config("writeup004", epochs=1, limit=256, eval_limit=256)
     with pytest.raises(DemoModeError, match="Sweeps is off"):
         run_sweep(Sweep(base, "demo", 1), tiny_data, directory=tmp_path)
     assert not list(tmp_path.iterdir())  # no journal, no run

@@ -10,7 +10,7 @@ from mnist_core.training.recipes import default_config
 
 def tiny_config(**changes):
     base = dict(epochs=1, batch_size=128, limit=256, eval_limit=200, rotation=5.0)
-    return default_config("seed001_iter2", **{**base, **changes})
+    return default_config("writeup001_iter2", **{**base, **changes})
 
 
 def test_two_batches_fire_events_in_order(tiny):

@@ -19,7 +19,15 @@ import torch
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 BACKGROUND = (0.0 - MNIST_MEAN) / MNIST_STD  # value of a blank pixel after normalization
 VALIDATION_SEED = 20240917  # fixed: the validation split never changes between runs
-TRAIN_IMAGES = 60000  # in the official training files (validation is held out of these)
+OFFICIAL_TRAIN_IMAGES = 60_000  # in the official training files; the validation split is held out of them
+VALIDATION_IMAGES = 5_000  # the default validation split
+
+
+def images_per_epoch(limit: int | None = None, validation_size: int = VALIDATION_IMAGES) -> int:
+    """Training images one epoch sees: the training split (60,000 minus the validation images: 55,000
+    by default), or `limit` when it is smaller."""
+    split = OFFICIAL_TRAIN_IMAGES - validation_size
+    return min(limit or split, split)
 
 # name -> (IDX magic, expected shape)
 FILES = {
@@ -153,7 +161,7 @@ def verify_files(root: Path | str | None = None) -> None:
 
 def validation_indices(validation_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(train_idx, val_idx): a fixed, seed-independent split of the 60k training images."""
-    order = torch.randperm(60000, generator=torch.Generator().manual_seed(VALIDATION_SEED))
+    order = torch.randperm(OFFICIAL_TRAIN_IMAGES, generator=torch.Generator().manual_seed(VALIDATION_SEED))
     return order[validation_size:].sort().values, order[:validation_size].sort().values
 
 
@@ -170,6 +178,12 @@ def load_mnist(root: Path | str | None = None, validation_size: int = 5000) -> M
         test=Split(normalize(raw["t10k-images-idx3-ubyte"]), raw["t10k-labels-idx1-ubyte"].long()),
         root=root,
     )
+
+
+def without_test(data: MNIST) -> MNIST:
+    """The training and validation splits, and no test images at all: what a search trains on, so
+    that no choice made from its results can have looked at the test set."""
+    return MNIST(train=data.train, validation=data.validation, test=data.test.head(0), root=data.root)
 
 
 def load_test(root: Path | str | None = None) -> Split:

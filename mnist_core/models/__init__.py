@@ -9,16 +9,19 @@ from .registry import (
     UnknownModelError,
     count_parameters,
     create_model,
+    current_name,
+    display_name,
     list_models,
     model_info,
     register_model,
+    rename_notice,
 )
 
-NOT_ARCHITECTURES = ("registry", "layers", "spec", "layer_table")
+NOT_ARCHITECTURES = ("registry", "layers", "spec", "trace")
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in NOT_ARCHITECTURES:
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["ModelInfo", "UnknownModelError", "count_parameters", "create_model", "list_models",
-           "model_info", "register_model"]
+__all__ = ["ModelInfo", "UnknownModelError", "count_parameters", "create_model", "current_name",
+           "display_name", "list_models", "model_info", "register_model", "rename_notice"]

@@ -5,6 +5,7 @@ the package imports every module in it, so nothing else is edited.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -26,8 +27,13 @@ class ModelInfo:
     # the best epoch's ("best_test"), or the final model on the 60k training images ("train_set")
     reported_measure: str = "final_test"
 
+    @property
+    def label(self) -> str:
+        """How the app shows it: "write-up 001 · iteration 1" for a write-up's model, else its name."""
+        return display_name(self.name)
+
     def to_dict(self) -> dict:
-        return {"name": self.name, "source": self.source, "description": self.description,
+        return {"name": self.name, "label": self.label, "source": self.source, "description": self.description,
                 "params": self.params, "max_params": self.max_params,
                 "reported_accuracy": self.reported_accuracy, "reported_on": self.reported_on,
                 "recipe": self.recipe, "reported_measure": self.reported_measure}
@@ -45,7 +51,7 @@ class UnknownModelError(KeyError):
 def register_model(*, source: str, description: str, recipe: str, params: int | None = None,
                    max_params: int | None = None, reported_accuracy: float | None = None,
                    reported_on: str = "", reported_measure: str = "final_test") -> Callable:
-    """Decorator: `@register_model(source="001", params=7904, ...) def seed001_iter4(): ...`."""
+    """Decorator: `@register_model(source="001", params=7904, ...) def writeup001_iter4(): ...`."""
     if params is None and max_params is None:
         raise ValueError("register_model needs params (exact) or max_params (bound)")
     if reported_measure not in MEASURES:
@@ -66,9 +72,39 @@ def list_models() -> list[str]:
     return sorted(_REGISTRY)
 
 
+# The write-up models were called seed000 ... seed004 until this release, beside random seeds; the
+# old names (and recipe names built on them, e.g. seed001_iter4_fast) still resolve, for one release.
+LEGACY_NAME = re.compile(r"seed(00[0-4](?:_iter[1-4])?(?:_fast)?)")
+WRITEUP_NAME = re.compile(r"writeup(\d{3})(?:_iter(\d+))?")
+
+
+def current_name(name: str) -> str:
+    """`name`, or its new name when it is an old write-up name (seed004 -> writeup004)."""
+    matched = LEGACY_NAME.fullmatch(name) if isinstance(name, str) else None
+    return f"writeup{matched.group(1)}" if matched else name
+
+
+def rename_notice(name: str) -> str | None:
+    """One line for a person who typed an old name, or None when `name` is current."""
+    renamed = current_name(name)
+    if renamed == name:
+        return None
+    return f"note: {name!r} is now called {renamed!r}; the old name works until the next release"
+
+
+def display_name(name: str) -> str:
+    """"write-up 001 · iteration 1" for writeup001_iter1, "write-up 002" for writeup002; other
+    names as they are."""
+    matched = WRITEUP_NAME.fullmatch(current_name(name))
+    if not matched:
+        return name
+    number, iteration = matched.groups()
+    return f"write-up {number}" + (f" · iteration {iteration}" if iteration else "")
+
+
 def model_info(name: str) -> ModelInfo:
     try:
-        return _REGISTRY[name]
+        return _REGISTRY[current_name(name)]
     except KeyError:
         raise UnknownModelError(f"unknown model {name!r}; known models: {', '.join(list_models())}") from None
 

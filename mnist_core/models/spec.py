@@ -6,7 +6,7 @@ Blocks: crop (size: keep the central size x size pixels), conv (out, kernel, pad
 (a 1x1 conv: out, bias), gap (global average pool), linear (out, bias). Convolutions have stride 1;
 a linear block after a spatial block flattens first. The network must end with 10 outputs (logits).
 
-`layer_table(spec)` gives every layer's output shape and parameter count, or a SpecError naming
+`spec_layers(spec)` gives every layer's output shape and parameter count, or a SpecError naming
 the layer ("layer 5 (maxpool): ..."). A run trained from a spec has model "spec:<name>" and the
 spec in its config (`TrainConfig.spec`), so every page rebuilds it with `network()`.
 """
@@ -75,7 +75,7 @@ def normalized_layer(index: int, layer) -> dict:
     return result
 
 
-def layer_table(spec: dict, complete: bool = True) -> list[dict]:
+def spec_layers(spec: dict, complete: bool = True) -> list[dict]:
     """[{layer, block, settings, output, params}] for a valid spec; SpecError otherwise. With
     complete=False a stack still being built is accepted whatever its last output."""
     if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list):
@@ -137,12 +137,12 @@ def layer_table(spec: dict, complete: bool = True) -> list[dict]:
 
 
 def parameter_count(spec: dict) -> int:
-    return sum(row["params"] for row in layer_table(spec))
+    return sum(row["params"] for row in spec_layers(spec))
 
 
 def build(spec: dict) -> nn.Module:
     """The spec as an nn.Sequential (SpecError when it is invalid)."""
-    layer_table(spec)  # validates, naming the layer
+    spec_layers(spec)  # validates, naming the layer
     modules: list[nn.Module] = []
     channels, spatial = 1, True
     for index, raw in enumerate(spec["layers"]):
@@ -235,7 +235,7 @@ def spec_from_model(name: str) -> dict | None:
             layers.append({"block": "gap"})
         elif isinstance(module, nn.Linear):
             try:  # a GAP done in forward() (F.adaptive_avg_pool2d) leaves no module behind
-                rows = layer_table({"name": "probe", "layers": layers + [{"block": "linear", "out": 10}]})
+                rows = spec_layers({"name": "probe", "layers": layers + [{"block": "linear", "out": 10}]})
             except SpecError:
                 rows = []
             shape = rows[-2]["output"].split("×") if len(rows) >= 2 else []
@@ -262,17 +262,32 @@ def spec_from_model(name: str) -> dict | None:
     return spec if same else None
 
 
+def pool_once_spec(name: str, before: list[int], after: list[int], crop: int | None = None,
+                   pad_before: bool = False) -> dict:
+    """Our own models' shape (layers.PoolOnceNet) as a spec: [a centre crop], 3x3 conv-BN-ReLU layers
+    of `before` channels (padded by 1 with `pad_before`), a 2x2 max-pool, unpadded conv-BN-ReLU
+    layers of `after` channels, GAP and a linear head. What searches over widths vary."""
+    layers = [{"block": "crop", "size": crop}] if crop else []
+    for index, width in enumerate([*before, *after]):
+        if index == len(before):
+            layers.append({"block": "maxpool", "kernel": 2})
+        padding = int(pad_before and index < len(before))
+        layers += [{"block": "conv", "out": width, "kernel": 3, "padding": padding, "bias": False},
+                   {"block": "bn"}, {"block": "relu"}]
+    return {"name": name, "layers": layers + [{"block": "gap"}, {"block": "linear", "out": 10}]}
+
+
 def partial_table(spec: dict) -> tuple[list[dict], str | None]:
     """(rows of the longest valid prefix, the first problem or None): for a builder that shows
     shapes and parameters live while the stack is incomplete or wrong."""
     layers = spec.get("layers", []) if isinstance(spec, dict) else []
     try:
-        return layer_table(spec), None
+        return spec_layers(spec), None
     except SpecError as error:
         problem = str(error)
     for end in range(len(layers), 0, -1):
         try:
-            return layer_table({**spec, "layers": layers[:end]}, complete=False), problem
+            return spec_layers({**spec, "layers": layers[:end]}, complete=False), problem
         except SpecError:
             continue
     return [], problem

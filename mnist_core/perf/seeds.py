@@ -2,18 +2,18 @@
 reports (final / best test accuracy per seed, and the wall time until the test accuracy first
 reaches a target at an epoch end).
 
-The first seed's model is shipped (checkpoints/<model>.pt/.json); the other seeds' weights go to
-a scratch folder. Choices are never made here: this is the one test-set reading of a candidate
+The first seed's model is shipped (checkpoints/<model>.pt/.json), or the shipped one stands for
+seed 1; the other seeds' weights go to a scratch folder. `python -m scripts.seeds` drives it. Choices are never made here: this is the one test-set reading of a candidate
 that was chosen on the validation split.
 """
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from pathlib import Path
 
-from ..data.mnist import MNIST
-from ..store.shipped import publish
+from ..lab.promotion import publish
 from ..training.machine import machine_info, resolve
 from ..training.recipes import default_config
 from .epoch_timing import first_epoch_reaching
@@ -62,19 +62,47 @@ def log_seed(row: dict, target: float, log=print) -> None:
         f"{target}% " + (f"at epoch {epoch} after {seconds:.1f} s" if seconds is not None else "not reached"))
 
 
-def train_seeds(model: str, seeds: list[int], target: float, data: MNIST, ship_to: Path,
-                scratch: Path, callbacks=(), log=print) -> dict:
-    """Train `model` with its registered recipe once per seed; ship the first seed's weights to
-    `ship_to` and the others' to `scratch`. Returns the report (JSON-ready)."""
-    results = []
-    for seed in seeds:
-        first = seed == seeds[0]
-        out = ship_to if first else scratch
-        out.mkdir(parents=True, exist_ok=True)
+def seed_target(model: str) -> float:
+    """The target a seed table times: the write-up's claim when it has one, else 99.4%."""
+    from ..models import model_info
+
+    claim = model_info(model).reported_accuracy
+    return float(claim) if claim is not None else 99.4
+
+
+def shipped_row(model: str, target: float, checkpoints: Path) -> dict:
+    """Seed 1's row from the shipped checkpoint's record (not retrained)."""
+    from ..store.records import read_record
+
+    record = read_record(Path(checkpoints) / f"{model}.json")
+    row = seed_row(record, record.summary.seed or 1, target, record.summary.wall_seconds)
+    row["source"] = f"the shipped run (checkpoints/{model}.json), not retrained"
+    return row
+
+
+def train_seeds(model: str, seeds: list[int], target: float, data_loader, ship_to: Path, scratch: Path,
+                keep_shipped: bool = False, callbacks=(), log=print) -> dict:
+    """Train `model` with its registered recipe once per seed and return the seeds report. The
+    first seed's run is shipped to `ship_to` (checkpoints/), or, with `keep_shipped`, the shipped
+    checkpoint stands for seed 1 and is not retrained. Resumable: each trained seed's row is kept
+    in `scratch`/<model>_seed<k>.result.json (its weights beside it) and never trained again.
+    `data_loader()` gives MNIST, called only when a seed has to train."""
+    from ..store.records import write_json
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    results = [shipped_row(model, target, ship_to)] if keep_shipped else []
+    for position, seed in enumerate(seeds):
+        ship = position == 0 and not keep_shipped
+        done = scratch / f"{model}_seed{seed}.result.json"
+        if done.exists() and not ship:
+            log(f"{model} seed {seed}: kept from {done}")
+            results.append(json.loads(done.read_text()))
+            continue
         started = time.perf_counter()
-        record = publish(model, out, data, callbacks=callbacks, seed=seed,
-                         file_stem=model if first else f"{model}_seed{seed}")
+        record = publish(model, ship_to if ship else scratch, data_loader(), callbacks=callbacks, seed=seed,
+                         file_stem=model if ship else f"{model}_seed{seed}")
         results.append(seed_row(record, seed, target, time.perf_counter() - started))
+        write_json(done, results[-1])
         log_seed(results[-1], target, log)
     return seeds_report(model, target, results)
 

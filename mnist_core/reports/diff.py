@@ -4,7 +4,7 @@ the totals, and the training settings that differ.
 
 A name is a trained model (a checkpoint's stem, a finished run, as reports.comparison finds it:
 its network and the settings it was trained with) or a registered architecture (the registry's
-network and its write-up's recipe). Layer tables are models.layer_table's; no weights are loaded.
+network and its write-up's recipe). Layer tables are models.trace's; no weights are loaded.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..models import UnknownModelError, list_models
-from ..models.layer_table import layer_table
 from ..models.spec import network
+from ..models.trace import trace_layers
 from ..store.records import Record
 from ..store.runs import RunNotFoundError
 from ..training.config import TrainConfig
@@ -50,7 +50,7 @@ def describe(name: str, records: list[Record] | None = None) -> Described:
 
 def rows_of(model) -> list[dict]:
     """Layer rows as plain JSON values (output shapes as lists)."""
-    return [{**row, "output": list(row["output"])} for row in layer_table(model)]
+    return [{**row, "output": list(row["output"])} for row in trace_layers(model)]
 
 
 def settings(config: dict) -> dict:

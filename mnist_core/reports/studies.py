@@ -1,7 +1,7 @@
-"""Seed studies on Compare: the runs that share a `study` tag (`python -m mnist_core study`, the
-Train page's seeds), grouped: mean ± sd of the final test and validation accuracy with every seed,
-and the mean curve with its min–max band. Sweep trials share a tag too but are not seeds of one
-recipe: they are left to reports.sweeps. A shipped checkpoint's seeds file
+"""Seed studies on Compare: the runs that share a `seed_study` tag (`python -m mnist_core study`,
+the Train page's seeds), grouped: mean ± sd of the final test and validation accuracy with every
+seed, and the mean curve with its min–max band. Sweep trials carry their own tag (`sweep`) and are
+left to reports.sweeps. A shipped checkpoint's seeds file
 (`checkpoints/<stem>_seeds.json`: seed 1 is the shipped run; scripts/iteration_seeds.py,
 frontier_seeds.py, time_to_accuracy.py) is a study too.
 """
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..store.records import Record
+from ..store.runs import run_tags
 
 
 @dataclass
@@ -32,10 +33,8 @@ class StudyGroup:
 
 
 def study_of(record: Record) -> str | None:
-    extra = (record.config or {}).get("extra") or {}
-    if "trial" in extra:  # a sweep's trial
-        return None
-    return extra.get("study")
+    """The seed study `record` belongs to, or None (a sweep's trial is none)."""
+    return run_tags(record.config or {})[1]
 
 
 def study_groups(records: dict[str, Record]) -> list[StudyGroup]:

@@ -1,7 +1,7 @@
 """Sweeps as tables: the studies in a runs folder, a study's trials as rows, its best-so-far series,
 the varied settings on 0-1 axes (for parallel coordinates) and which settings mattered most.
 
-Read-only: studies are opened from their journal files (`store.sweep` writes them) and nothing
+Read-only: studies are opened from their journal files (`lab.sweep` writes them) and nothing
 here trains or draws; the Compare and Train pages turn these rows into Altair charts. Optuna is
 imported inside functions, so `import mnist_core` stays fast.
 """
@@ -11,8 +11,9 @@ import math
 import warnings
 from pathlib import Path
 
+from ..lab.sweep import study_summary
+from ..lab.sweep_storage import SWEEPS_FOLDER
 from ..store.runs import runs_dir
-from ..store.sweep import SWEEPS_FOLDER, study_summary
 
 JOURNAL = ".journal"
 MIN_COMPLETE = 2  # Optuna's importances need this many complete trials

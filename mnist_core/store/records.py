@@ -85,14 +85,21 @@ class Record:
     def has_weights(self) -> bool:
         return self.weights_path is not None and Path(self.weights_path).is_file()
 
+    @property
+    def title(self) -> str:
+        """The name people read: a write-up's shipped model as "write-up 001 · iteration 1", else the key."""
+        from ..models import display_name
+
+        return display_name(self.name) if self.kind == "shipped" else self.key
+
     def label(self) -> str:
-        """A short label for choosers: name and final test accuracy (or the status)."""
+        """A short label for choosers: the title and final test accuracy (or the status)."""
         if self.summary is None:
-            return f"{self.key} ({self.status})"
+            return f"{self.title} ({self.status})"
         partial = ", partial" if self.summary.partial else ""
         if not _finite(self.summary.final_test_acc):  # a sweep's trial: validation only
-            return f"{self.key} (val {self.summary.final_val_acc:.2f}%{partial})"
-        return f"{self.key} ({self.summary.final_test_acc:.2f}%{partial})"
+            return f"{self.title} (val {self.summary.final_val_acc:.2f}%{partial})"
+        return f"{self.title} ({self.summary.final_test_acc:.2f}%{partial})"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -153,14 +160,14 @@ def summarize(name: str, kind: str, config: dict, history: list[dict], *, status
               final_train_set_acc: float | None = None, promoted_from: str | None = None,
               verified_test_acc: float | None = None) -> Record:
     """The one place a Record is built."""
-    from ..models import UnknownModelError
+    from ..models import UnknownModelError, current_name
     from ..models.spec import SpecError, network_parameters
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
     if status not in STATUSES:
         raise ValueError(f"status must be one of {list(STATUSES)}, got {status!r}")
-    model = str(config.get("model", "?"))
+    model = current_name(str(config.get("model", "?")))  # a record of an old run: its model's name today
     try:
         params = network_parameters(model, config.get("spec"))
     except (UnknownModelError, SpecError):
@@ -225,6 +232,9 @@ def read_record(path: Path) -> Record:
         record = Record.from_dict(values)
     except (OSError, ValueError, TypeError) as error:
         raise RecordError(f"{path}: unreadable record ({type(error).__name__}: {error})") from None
+    from ..models import current_name
+
+    record.model = current_name(record.model)  # a checkpoint promoted under a write-up model's old name
     if record.weights_path is not None:
         weights = Path(path).parent / record.weights_path
         record.weights_path = str(weights) if weights.is_file() else None

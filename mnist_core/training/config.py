@@ -21,7 +21,7 @@ class ConfigError(ValueError):
 
 @dataclass
 class TrainConfig:
-    model: str = "seed004"
+    model: str = "writeup004"
     recipe: str = "custom"  # name of the recipe this config came from (informational)
     epochs: int = 15
     batch_size: int = 128
@@ -59,6 +59,10 @@ class TrainConfig:
     spec: dict | None = None  # a network built from blocks (spec.py); then model is "spec:<name>"
 
     def __post_init__(self) -> None:
+        from ..models import current_name
+
+        # a run or checkpoint saved under a write-up model's old name (seed004) reads as its new one
+        self.model, self.recipe = current_name(self.model), current_name(self.recipe)
         self.validate()
 
     def validate(self) -> None:
@@ -97,9 +101,9 @@ class TrainConfig:
         if not isinstance(self.validation_size, int) or not 0 <= self.validation_size < 60000:
             raise ConfigError(f"validation_size must be an integer in 0..59999, got {self.validation_size!r}")
         if self.spec is not None:
-            from ..models.spec import SpecError, layer_table, model_name
+            from ..models.spec import SpecError, model_name, spec_layers
             try:
-                layer_table(self.spec)
+                spec_layers(self.spec)
             except SpecError as error:
                 raise ConfigError(f"spec: {error}") from None
             if self.model != model_name(self.spec):
