@@ -1,5 +1,5 @@
 # make run  : create .venv, install requirements.txt, start the app
-# make test : create .venv, install test dependencies (and Debian's chromium and postgresql), run every test
+# make test : create .venv, install test dependencies (and Debian's chromium and postgresql), ruff, every test
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -42,6 +42,7 @@ run: $(VENV)/.installed
 	$(PY) -m streamlit run streamlit_app.py
 
 test: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q --durations=15
 
 bench: $(VENV)/.installed

@@ -50,7 +50,9 @@ def builder() -> None:
         elif kind is int:
             new[field] = int(column.number_input(field, low, high, default, key=f"builder_{block}_{field}"))
         else:
-            new[field] = float(column.number_input(field, low, high, default, step=0.05, key=f"builder_{block}_{field}"))
+            new[field] = float(
+                column.number_input(field, low, high, default, step=0.05, key=f"builder_{block}_{field}")
+            )
     if row[6].button("Add block", icon=":material/add:", key="builder_add"):
         layers.append(new)
     if layers and st.button("Remove the last block", icon=":material/undo:", key="builder_pop"):

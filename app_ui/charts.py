@@ -119,8 +119,9 @@ def batch_loss_chart(batches: list[dict], total_steps: int, height: int = 260) -
     x = alt.X("step:Q", title="batch", scale=alt.Scale(domain=[0, max(total_steps, 1)]))
     base = alt.Chart(frame, height=height, title="batch loss (faint) and its moving average")
     raw = base.mark_line(opacity=0.3, color="#999999").encode(x=x, y=alt.Y("loss:Q", scale=alt.Scale(type="log")))
-    smooth = base.mark_line(color="#e45756", strokeWidth=2).encode(x=x, y="smoothed:Q",
-                                                                     tooltip=["step", alt.Tooltip("smoothed:Q", format=".4f")])
+    smooth = base.mark_line(color="#e45756", strokeWidth=2).encode(
+        x=x, y="smoothed:Q", tooltip=["step", alt.Tooltip("smoothed:Q", format=".4f")]
+    )
     return raw + smooth
 
 

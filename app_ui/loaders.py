@@ -78,7 +78,7 @@ def loadable_models(records: dict[str, Record]) -> dict[str, object]:
 @st.cache_resource(show_spinner=False)  # ~0.1 s, loaded in the background by warmup
 def cached_test():
     """The test split (31 MB): all a page needs. The server never holds the training images
-    (~250 MB more): runs train in their own process (issue 22: memory per server)."""
+    (~250 MB more): runs train in their own process (memory per server stays small)."""
     return load_test()
 
 

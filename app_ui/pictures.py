@@ -79,7 +79,9 @@ def tile(maps: np.ndarray, columns: int = 8, factor: int = 4, gap: int = 2) -> n
     canvas = np.ones((rows * cell_h, columns * cell_w), np.float32)
     for index in range(count):
         top, left = (index // columns) * cell_h, (index % columns) * cell_w
-        canvas[top:top + height * factor, left:left + width * factor] = np.kron(scaled[index], np.ones((factor, factor)))
+        canvas[top : top + height * factor, left : left + width * factor] = np.kron(
+            scaled[index], np.ones((factor, factor))
+        )
     return (canvas * 255).astype(np.uint8)
 
 

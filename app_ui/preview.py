@@ -37,8 +37,10 @@ def augmentation_preview(config: TrainConfig | None) -> None:
         except DatasetError as error:
             st.error(str(error))
             return
-        left.caption(f"Rotation ±{config.rotation:g}°, shift ±{100 * config.translate:g}%, zoom ±{100 * config.scale:g}%, "
-                     f"centre crop to {config.center_crop_size} px with probability {config.center_crop_prob:g} "
-                     f"(a new random draw for every image in every batch).")
+        left.caption(
+            f"Rotation ±{config.rotation:g}°, shift ±{100 * config.translate:g}%, zoom ±{100 * config.scale:g}%, "
+            f"centre crop to {config.center_crop_size} px with probability {config.center_crop_prob:g} "
+            f"(a new random draw for every image in every batch)."
+        )
         st.image(originals, caption="The training digits")
         st.image(augmented, caption="As the recipe augments them")

@@ -47,8 +47,12 @@ def queue_panel() -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         if waiting:
             left, right = st.columns([3, 1], vertical_alignment="bottom")
-            choice = left.selectbox("Cancel a waiting item", [item.id for item in waiting], key="cancel_choice",
-                                    format_func=lambda i: next(f"#{w.id} {w.config.model}" for w in waiting if w.id == i))
+            choice = left.selectbox(
+                "Cancel a waiting item",
+                [item.id for item in waiting],
+                key="cancel_choice",
+                format_func=lambda i: next(f"#{w.id} {w.config.model}" for w in waiting if w.id == i),
+            )
             if right.button("Cancel it", key="cancel_one"):
                 run_queue.cancel_queued(choice)
                 st.rerun()

@@ -21,8 +21,10 @@ def probabilities_table(rows: list[dict], order: list[str], titles: dict[str, st
         for digit, probability in enumerate(row["probabilities"]):
             ink = "#fff" if probability > 0.5 else "#333"
             text = f"{100 * probability:.0f}%" if probability >= 0.05 else ""
-            cells.append(f'<td style="background:rgba(33,102,172,{probability:.3f});color:{ink}" '
-                         f'title="{html.escape(titles.get(model, model))}: {digit} at {100 * probability:.1f}%">{text}</td>')
+            cells.append(
+                f'<td style="background:rgba(33,102,172,{probability:.3f});color:{ink}" '
+                f'title="{html.escape(titles.get(model, model))}: {digit} at {100 * probability:.1f}%">{text}</td>'
+            )
         lines.append(f'<tr><th class="model">{html.escape(titles.get(model, model))}</th>{"".join(cells)}'
                      f'<td class="answer">{row["prediction"]} · {100 * row["confidence"]:.0f}%</td></tr>')
     columns = '<colgroup><col class="model">' + '<col>' * 10 + '<col class="answer"></colgroup>'

@@ -33,8 +33,14 @@ def sweep_panel(model: str, recipe: str) -> None:
         trials_column, epochs_column, limit_column = st.columns(3)
         trials = trials_column.number_input("Trials", min_value=1, max_value=200, value=8, key="sweep_trials")
         epochs = epochs_column.number_input("Epochs per trial", min_value=1, max_value=100, value=1, key="sweep_epochs")
-        limit = limit_column.number_input("Training images per trial (0: all)", min_value=0, max_value=images_per_epoch(),
-                                          value=2000, step=500, key="sweep_limit")
+        limit = limit_column.number_input(
+            "Training images per trial (0: all)",
+            min_value=0,
+            max_value=images_per_epoch(),
+            value=2000,
+            step=500,
+            key="sweep_limit",
+        )
         if model == BUILD:
             st.info("Sweeps search a registered architecture: pick one under Architecture.")
         elif st.button("Start sweep", icon=":material/tune:", disabled=running, key="sweep_start",

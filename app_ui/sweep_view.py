@@ -53,8 +53,12 @@ def parallel_chart(points: list[dict], axes: list[dict]) -> alt.Chart:
     frame["shown"] = frame["value"].map(lambda value: f"{value:.4g}" if isinstance(value, float) else str(value))
     order = [axis["setting"] for axis in axes]
     # the setting's name under its axis, below the axis's low-end label
-    x = alt.X("setting:N", sort=order, title=None,
-              axis=alt.Axis(labelAngle=0, orient="bottom", labelPadding=22, domain=False, ticks=False, labelFontSize=12))
+    x = alt.X(
+        "setting:N",
+        sort=order,
+        title=None,
+        axis=alt.Axis(labelAngle=0, orient="bottom", labelPadding=22, domain=False, ticks=False, labelFontSize=12),
+    )
     y = alt.Y("position:Q", scale=alt.Scale(domain=[0, 1]), axis=None)
     base = alt.Chart(frame)
     colour = alt.Color("val_acc:Q", title="val (%)", scale=alt.Scale(scheme="viridis"))

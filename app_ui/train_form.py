@@ -40,14 +40,24 @@ LAYERS = "builder_layers"  # session_state: the builder's blocks, a list of dict
 
 # Form widgets: TrainConfig field -> (label, kind). Their session_state keys are "form_<field>".
 FIELDS = {
-    "model": ("Architecture", "model"), "recipe": ("Recipe", "recipe"), "epochs": ("Epochs", "int"),
-    "limit": ("Training images (0 = all 55,000)", "int"), "batch_size": ("Batch size", "int"),
-    "seed": ("Seed", "int"), "optimizer": ("Optimizer", OPTIMIZERS), "lr": ("Learning rate (peak for onecycle)", "float"),
-    "momentum": ("Momentum", "float"), "weight_decay": ("Weight decay", "float"),
-    "scheduler": ("Scheduler", SCHEDULERS), "step_size": ("Step size (epochs)", "int"),
-    "gamma": ("Step decay (gamma)", "float"), "loss": ("Loss", LOSSES),
-    "label_smoothing": ("Label smoothing", "float"), "rotation": ("Rotation (±°)", "float"),
-    "translate": ("Shift (± fraction)", "float"), "scale": ("Zoom (± fraction)", "float"),
+    "model": ("Architecture", "model"),
+    "recipe": ("Recipe", "recipe"),
+    "epochs": ("Epochs", "int"),
+    "limit": ("Training images (0 = all 55,000)", "int"),
+    "batch_size": ("Batch size", "int"),
+    "seed": ("Seed", "int"),
+    "optimizer": ("Optimizer", OPTIMIZERS),
+    "lr": ("Learning rate (peak for onecycle)", "float"),
+    "momentum": ("Momentum", "float"),
+    "weight_decay": ("Weight decay", "float"),
+    "scheduler": ("Scheduler", SCHEDULERS),
+    "step_size": ("Step size (epochs)", "int"),
+    "gamma": ("Step decay (gamma)", "float"),
+    "loss": ("Loss", LOSSES),
+    "label_smoothing": ("Label smoothing", "float"),
+    "rotation": ("Rotation (±°)", "float"),
+    "translate": ("Shift (± fraction)", "float"),
+    "scale": ("Zoom (± fraction)", "float"),
     "precision": ("Precision", PRECISIONS),
 }
 
@@ -203,6 +213,9 @@ def start_row(config: TrainConfig | None, error: str | None, active: runs.Run | 
         right.error(f"Invalid setting: {error}")
     elif config is not None:
         estimate = cached_estimate(json.dumps(config.to_dict(), sort_keys=True), run_count)
-        right.caption(f"**{network_parameters(config.model, config.spec):,} parameters** · estimated **{duration_text(estimate.seconds)}** "
-                      f"for {config.epochs} epochs ({estimate.images_per_s:,.0f} training images/s, from "
-                      f"{estimate.basis})")
+        right.caption(
+            f"**{network_parameters(config.model, config.spec):,} parameters** · "
+            f"estimated **{duration_text(estimate.seconds)}** "
+            f"for {config.epochs} epochs ({estimate.images_per_s:,.0f} training images/s, from "
+            f"{estimate.basis})"
+        )

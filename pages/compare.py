@@ -51,10 +51,19 @@ def summary_table(records: dict) -> pd.DataFrame:
     rows = []
     for key, record in records.items():
         summary = record.summary
-        rows.append({"model": key, "write-up": record.source, "status": record.status + (" (partial)" if summary.partial else ""),
-                     "params": record.params, "final test (%)": summary.final_test_acc,
-                     "best test (%)": summary.best_test_acc, "best epoch": summary.best_test_epoch,
-                     "epochs": summary.epochs, "wall time (s)": summary.wall_seconds})
+        rows.append(
+            {
+                "model": key,
+                "write-up": record.source,
+                "status": record.status + (" (partial)" if summary.partial else ""),
+                "params": record.params,
+                "final test (%)": summary.final_test_acc,
+                "best test (%)": summary.best_test_acc,
+                "best epoch": summary.best_test_epoch,
+                "epochs": summary.epochs,
+                "wall time (s)": summary.wall_seconds,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -111,8 +120,13 @@ def what_changed_section(records: dict, chosen: list[str]) -> None:
     ui.restore_from_url("older", ordered)
     ui.restore_from_url("newer", ordered)
     left, right = st.columns(2)
-    old = left.selectbox("Older iteration", ordered, **start_at("older", ordered, max(0, len(ordered) - 2)), key="older",
-                         format_func=ui.record_label(records))
+    old = left.selectbox(
+        "Older iteration",
+        ordered,
+        **start_at("older", ordered, max(0, len(ordered) - 2)),
+        key="older",
+        format_func=ui.record_label(records),
+    )
     new = right.selectbox("Newer iteration", ordered, **start_at("newer", ordered, len(ordered) - 1), key="newer",
                           format_func=ui.record_label(records))
     ui.keep_in_url("older", old)
@@ -139,10 +153,18 @@ def what_changed_section(records: dict, chosen: list[str]) -> None:
     cells = pd.DataFrame([{"true": t, "predicted": p, "change": changes.confusion_delta[t][p]}
                           for t in range(10) for p in range(10) if t != p])
     limit = max(1, cells["change"].abs().max())
-    heat = alt.Chart(cells, height=300, title="confusions, new − old (off-diagonal)").mark_rect().encode(
-        x=alt.X("predicted:O", axis=alt.Axis(labelAngle=0)), y=alt.Y("true:O", axis=alt.Axis(labelOverlap=False)),
-        color=alt.Color("change:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit]), legend=None),
-        tooltip=["true", "predicted", "change"])
+    heat = (
+        alt.Chart(cells, height=300, title="confusions, new − old (off-diagonal)")
+        .mark_rect()
+        .encode(
+            x=alt.X("predicted:O", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("true:O", axis=alt.Axis(labelOverlap=False)),
+            color=alt.Color(
+                "change:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit]), legend=None
+            ),
+            tooltip=["true", "predicted", "change"],
+        )
+    )
     text = heat.mark_text(fontSize=10).encode(text="change:Q", color=alt.value("#222"),
                                               opacity=alt.condition("datum.change != 0", alt.value(1), alt.value(0)))
     b.altair_chart(heat + text)
@@ -166,7 +188,9 @@ def robustness_section(records: dict, chosen: list[str], scale: alt.Scale, highl
     rows = []
     for key in chosen:
         try:
-            rows += [{**row, "run": key, "accuracy (%)": 100 * row["accuracy"]} for row in ui.robustness_of(records[key])]
+            rows += [
+                {**row, "run": key, "accuracy (%)": 100 * row["accuracy"]} for row in ui.robustness_of(records[key])
+            ]
         except (CheckpointError, DatasetError) as error:
             st.error(f"{key}: {error}")
     if not rows:
@@ -256,4 +280,4 @@ def render() -> None:
 
 
 render()
-ui.sweep_section()  # Sweeps (issue 20): the Optuna studies in the runs folder, whatever is picked above
+ui.sweep_section()  # Sweeps: the Optuna studies in the runs folder, whatever is picked above

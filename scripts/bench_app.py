@@ -11,7 +11,7 @@
   (its live view on) and from the CLI, alternating, three of each: the median training images/s of
   each (from the runs' own records) and their ratio.
 
-    python scripts/bench_app.py [--json] [--digits 60] [--skip-train]
+    python -m scripts.bench_app [--json] [--digits 60] [--skip-train]
 
 Nothing here asserts a time: it prints figures (JSON with --json) and the machine they came from.
 Only 127.0.0.1 is contacted. Run it with nothing else heavy running.
@@ -31,9 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from tests.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, clear_canvas, digit_strokes, streamlit_server, stroke
+
+ROOT = Path(__file__).resolve().parent.parent
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 PAGES = {"Train": "Train an iteration", "Compare": "Compare iterations", "Evaluate": "Evaluate a checkpoint",
@@ -126,9 +126,14 @@ def measure_draw(page, count: int, seed: int = 0) -> dict:
         wrong += shown != str(digit)
         wait_idle(page)
     ordered = sorted(latencies)
-    return {"draw_p50_ms": round(1000 * statistics.median(ordered)) if ordered else None,
-            "draw_p95_ms": round(1000 * ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]) if ordered else None,
-            "draw_settled": f"{len(latencies)}/{count}", "draw_read_as_drawn": f"{count - unsettled - wrong}/{count}"}
+    return {
+        "draw_p50_ms": round(1000 * statistics.median(ordered)) if ordered else None,
+        "draw_p95_ms": round(1000 * ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)])
+        if ordered
+        else None,
+        "draw_settled": f"{len(latencies)}/{count}",
+        "draw_read_as_drawn": f"{count - unsettled - wrong}/{count}",
+    }
 
 
 def run_images_per_s(runs_folder: Path, name: str) -> float:
@@ -154,7 +159,10 @@ def train_app(browser, url: str, runs_folder: Path) -> float:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
     page.get_by_role("heading", name="Train an iteration").wait_for(timeout=60000)
     wait_idle(page)
-    for label, value in (("Epochs", TRAIN_CONFIG["epochs"]), ("Training images (0 = all 55,000)", TRAIN_CONFIG["limit"])):
+    for label, value in (
+        ("Epochs", TRAIN_CONFIG["epochs"]),
+        ("Training images (0 = all 55,000)", TRAIN_CONFIG["limit"]),
+    ):
         field = page.get_by_label(label, exact=True)
         field.fill(str(value))
         field.press("Enter")

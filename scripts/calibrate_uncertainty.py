@@ -1,7 +1,7 @@
 """Measure the uncertainty rule: the share of MNIST test digits it flags (keep it low) and the share
 of generated non-digits it flags (dots, scribbles, filled shapes, letters), with the shipped models.
 
-    python scripts/calibrate_uncertainty.py [--per-kind 100]
+    python -m scripts.calibrate_uncertainty [--per-kind 100]
 
 Test digits go through the same preprocessing as a drawing. The primary model is the best shipped
 checkpoint (the Draw page's default); agreement is over every shipped iteration. Writes
@@ -14,8 +14,6 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
 import numpy as np
 
 from mnist_core.analysis.uncertainty import RULE, batch_features, flagged
@@ -25,6 +23,8 @@ from mnist_core.data.preprocess import preprocess
 from mnist_core.store.checkpoint import load_model
 from mnist_core.store.records import write_json
 from mnist_core.store.shipped import CHECKPOINT_DIR, list_checkpoints
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def percentiles(values: np.ndarray) -> dict:
@@ -45,13 +45,18 @@ def main() -> int:
     digits = batch_features([prepared[i] for i in kept], models, primary)
     digit_flags = flagged(digits)
     correct = digits["prediction"] == labels[kept]
-    report = {"rule": asdict(RULE), "primary_model": primary, "iterations": sorted(models),
-              "test_digits": len(kept), "test_flagged": float(digit_flags["any"].mean()),
-              "test_flagged_by_check": {k: float(v.mean()) for k, v in digit_flags.items()},
-              "test_accuracy_unflagged": float(correct[~digit_flags["any"]].mean()),
-              "test_accuracy_flagged": float(correct[digit_flags["any"]].mean()) if digit_flags["any"].any() else None,
-              "test_percentiles": {k: percentiles(digits[k]) for k in ("ink_extent", "coverage", "confidence", "agreement")},
-              "nondigits": {}}
+    report = {
+        "rule": asdict(RULE),
+        "primary_model": primary,
+        "iterations": sorted(models),
+        "test_digits": len(kept),
+        "test_flagged": float(digit_flags["any"].mean()),
+        "test_flagged_by_check": {k: float(v.mean()) for k, v in digit_flags.items()},
+        "test_accuracy_unflagged": float(correct[~digit_flags["any"]].mean()),
+        "test_accuracy_flagged": float(correct[digit_flags["any"]].mean()) if digit_flags["any"].any() else None,
+        "test_percentiles": {k: percentiles(digits[k]) for k in ("ink_extent", "coverage", "confidence", "agreement")},
+        "nondigits": {},
+    }
     for kind in nondigits.KINDS:
         canvases = [nondigits.make(kind, seed) for seed in range(args.per_kind)]
         prepared_kind = [p for p in (preprocess(c) for c in canvases) if p is not None]

@@ -1,10 +1,10 @@
 """Every write-up, fast: each write-up architecture's `<model>_fast` recipe against the write-up's
 own recipe, in wall time to the write-up's claimed accuracy on this machine.
 
-    python scripts/fast_recipes.py --train [--models writeup002 ...]  # train each fast recipe (seed 1)
-    python scripts/fast_recipes.py --time                           # time both recipes side by side,
+    python -m scripts.fast_recipes --train [--models writeup002 ...]  # train each fast recipe (seed 1)
+    python -m scripts.fast_recipes --time                           # time both recipes side by side,
                                                                     # write checkpoints/fast_recipes.json
-    python scripts/fast_recipes.py --table                          # print the last results
+    python -m scripts.fast_recipes --table                          # print the last results
 
 Time to the claim = (the first epoch at whose end the claim's measurement reaches the claim) x
 (wall seconds per epoch, measured side by side in one run: training batches alternately, plus
@@ -88,8 +88,11 @@ def time_all(batches: int) -> dict:
 
 
 def table(report: dict) -> str:
-    lines = ["| model | claim (measure) | write-up recipe: s/epoch × epochs to claim | = time | fast recipe: s/epoch × epochs to claim | = time | fast final test | ratio |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| model | claim (measure) | write-up recipe: s/epoch × epochs to claim | = time "
+        "| fast recipe: s/epoch × epochs to claim | = time | fast final test | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for model, row in report["models"].items():
         w, f = row["writeup"], row["fast"]
 
@@ -101,7 +104,9 @@ def table(report: dict) -> str:
         w_each, w_total = time_text(w)
         f_each, f_total = time_text(f)
         if row["ratio"] is not None:
-            ratio = f"**{row['ratio']:.1f}×**" if row["ratio"] >= report["goal_ratio"] else f"{row['ratio']:.1f}× (missed)"
+            ratio = (
+                f"**{row['ratio']:.1f}×**" if row["ratio"] >= report["goal_ratio"] else f"{row['ratio']:.1f}× (missed)"
+            )
         elif f["epochs_to_claim"] is not None:
             ratio = "write-up recipe never reached it"
         else:

@@ -1,7 +1,7 @@
 """Many visitors at once: N browser sessions draw digits on the Draw page at the same time for a
 fixed time while one run trains, against a local server (127.0.0.1 only).
 
-    python scripts/load_test.py [--sessions 8] [--seconds 60] [--json]
+    python -m scripts.load_test [--sessions 8] [--seconds 60] [--json]
 
 Each session is its own browser context (its own Streamlit session) and draws its own random
 sequence of digits: clear, draw, pen-up -> the Prediction metric. Figures:
@@ -14,7 +14,7 @@ sequence of digits: clear, draw, pen-up -> the Prediction metric. Figures:
   (models loaded, background imports done: the "before"), and after the N sessions closed;
 - the training run (started as the Train page starts one: `launch.start_run`, its own process at the
   lower CPU priority of app runs, into the server's runs folder): whether it finished, its images/s.
-Goals (issue 22): no errors, no cross-talk, p95 <= 2 s with 8 sessions, RSS growth <= 200 MB, the
+Goals: no errors, no cross-talk, p95 <= 2 s with 8 sessions, RSS growth <= 200 MB, the
 run finishes. Bounded: at most 16 sessions and 600 s. Nothing here asserts: it prints figures.
 """
 from __future__ import annotations
@@ -31,8 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 from tests.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, METRIC, digit_strokes, streamlit_server
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MAX_SESSIONS, MAX_SECONDS = 16, 600
 TRAIN = dict(model="writeup002", epochs=2, limit=10000)  # ~1 min alone on 2 cores

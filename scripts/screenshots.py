@@ -1,7 +1,7 @@
 """Screenshots of every page for the README (docs/*.png), taken in headless Chromium.
 
-    python scripts/screenshots.py                # needs Debian's chromium and the shipped checkpoints
-    python scripts/screenshots.py --pages train  # only some pages
+    python -m scripts.screenshots                # needs Debian's chromium and the shipped checkpoints
+    python -m scripts.screenshots --pages train  # only some pages
 """
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from PIL import Image, ImageChops
 from playwright.sync_api import sync_playwright
 
 from tests.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, stop_button, streamlit_server, stroke
+
+ROOT = Path(__file__).resolve().parent.parent
 
 DOCS = ROOT / "docs"
 
@@ -25,7 +25,9 @@ def save_small(page, name: str, full_page: bool = True, width: int = 1000) -> No
     page.screenshot(path=str(raw), full_page=full_page)
     image = Image.open(raw).convert("RGB")
     main = image.crop((image.width // 4, 0, image.width, image.height))  # right of the sidebar
-    content = ImageChops.difference(main, Image.new("RGB", main.size, main.getpixel((main.width - 5, main.height - 5)))).getbbox()
+    content = ImageChops.difference(
+        main, Image.new("RGB", main.size, main.getpixel((main.width - 5, main.height - 5)))
+    ).getbbox()
     if content:  # trim the empty page below the last element
         image = image.crop((0, 0, image.width, min(image.height, content[3] + 40)))
     image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
@@ -61,7 +63,9 @@ def train_shots(page, runs_folder: str) -> None:
     page.mouse.move(5, 5)  # no hover tooltip in the picture
     page.wait_for_timeout(6000)
     page.screenshot(path=str(DOCS / "train_fold.raw.png"))
-    Image.open(DOCS / "train_fold.raw.png").convert("RGB").quantize(colors=128).save(DOCS / "train_fold.png", optimize=True)
+    Image.open(DOCS / "train_fold.raw.png").convert("RGB").quantize(colors=128).save(
+        DOCS / "train_fold.png", optimize=True
+    )
     (DOCS / "train_fold.raw.png").unlink()
     page.set_viewport_size({"width": 1300, "height": 1700})
     page.wait_for_timeout(25000)  # a few epochs (of 15, ~90 s in all here), so the curves have shape
@@ -91,7 +95,7 @@ def lab_shots(page, url: str) -> None:
 
     page.goto(url)
     nav(page, "Train", "Start training")
-    choose("Architecture", "writeup000 (000)")
+    choose("Architecture", "writeup000 · write-up 000")
     page.get_by_text("Augmentation preview").click()
     page.get_by_text("As the recipe augments them").wait_for(timeout=30000)
     settle()
@@ -103,7 +107,7 @@ def lab_shots(page, url: str) -> None:
     settle()
     page.get_by_text("Parameters").first.wait_for(timeout=30000)
     element_shot(page.locator(".st-key-builder"), "builder")
-    choose("Architecture", "writeup001_iter2 (001)")
+    choose("Architecture", "writeup001_iter2 · write-up 001 · iteration 2")
     for label, value in (("Epochs", 1), ("Training images (0 = all 55,000)", 2000)):
         field = page.get_by_label(label, exact=True)
         field.fill(str(value))
@@ -157,7 +161,9 @@ def main() -> int:
             phone.locator("[data-testid='stMetricValue']").first.wait_for(timeout=30000)
             phone.wait_for_timeout(1500)
             phone.screenshot(path=str(DOCS / "draw_phone.raw.png"))
-            Image.open(DOCS / "draw_phone.raw.png").convert("RGB").quantize(colors=128).save(DOCS / "draw_phone.png", optimize=True)
+            Image.open(DOCS / "draw_phone.raw.png").convert("RGB").quantize(colors=128).save(
+                DOCS / "draw_phone.png", optimize=True
+            )
             (DOCS / "draw_phone.raw.png").unlink()
             phone.close()
         if "evaluate" in wanted:

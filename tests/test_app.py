@@ -173,7 +173,7 @@ def test_draw_survives_a_checkpoint_that_disappears_or_is_corrupt(tmp_path, monk
     app.run()
     assert not app.exception
     assert app.metric[0].label.startswith("Prediction") and app.metric[0].value == "7"
-    assert list(iteration_answers(app)) == ["writeup001_iter3"]
+    assert list(iteration_answers(app)) == ["write-up 001 · iteration 3"]  # shown by its title
     notes = " ".join(c.value for c in app.caption)
     assert "writeup004.pt is missing" in notes and "frontier" in notes
 

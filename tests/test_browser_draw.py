@@ -194,7 +194,9 @@ def test_the_sidebar_closes_after_navigating_on_a_phone(app):
     page.locator(CANVAS).wait_for(timeout=60000)
     page.get_by_test_id("stExpandSidebarButton").click()
     sidebar = page.get_by_test_id("stSidebar")
-    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right > 200")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right > 200"
+    )
     page.get_by_test_id("stSidebarNav").get_by_text("Compare", exact=True).click()
     page.get_by_text("Compare iterations").first.wait_for(timeout=60000)
     page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right <= 0",

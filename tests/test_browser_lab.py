@@ -108,7 +108,7 @@ def test_queue_two_runs_and_see_them_finish_in_order(app, runs_folder):
     before = {run.name for run in runs.list_runs(runs_folder)}
     page = browser.new_page(viewport={"width": 1300, "height": 1400})
     open_train(page, url)
-    choose(page, "Architecture", "writeup001_iter2 (001)")
+    choose(page, "Architecture", "writeup001_iter2 · write-up 001 · iteration 2")
     set_number(page, "Epochs", 1)
     set_number(page, "Training images (0 = all 55,000)", 2000)
     queue = page.get_by_test_id("stExpander").filter(has_text="Queue and reproduce")

@@ -40,7 +40,7 @@ def test_models_json_lists_the_registry(cli):
         assert {"name", "source", "params", "reported_accuracy"} <= set(row)
     params = {row["name"]: row["params"] for row in rows}
     assert params["writeup001_iter4"] == 7904
-    assert params["frontier"] == 3962 < 4000 and params["frontier_v1"] == 4930  # issue 14's new models
+    assert params["frontier"] == 3962 < 4000 and params["frontier_v1"] == 4930  # our own models
     assert params["sprint"] == 28410 and params["best_small"] < 20000
 
 
@@ -52,7 +52,9 @@ def test_an_old_write_up_name_works_with_a_one_line_notice(cli, runs_folder):
     assert trained.returncode == 0, trained.stderr
     notices = [line for line in trained.stderr.splitlines() if line.startswith("note: ")]
     assert notices == ["note: 'seed004' is now called 'writeup004'; the old name works until the next release"] * 2
-    listed = {row["name"]: row for row in json.loads(cli("runs", "--json", env={"MNIST_RUNS": str(runs_folder)}).stdout)}
+    listed = {
+        row["name"]: row for row in json.loads(cli("runs", "--json", env={"MNIST_RUNS": str(runs_folder)}).stdout)
+    }
     assert listed["old-name"]["model"] == "writeup004"
     unknown = cli("train", "--model", "seed009", "--limit", "64")
     assert unknown.returncode == 2 and "unknown model 'seed009'" in unknown.stderr
@@ -188,7 +190,9 @@ def test_spec_robustness_and_html_report_verbs(cli, tmp_path, runs_folder):
     refused = cli("models", "--spec", str(tmp_path / "bad.json"))
     assert refused.returncode == 2 and "layer 6 (gap)" in refused.stderr and "10 outputs" in refused.stderr
 
-    probed = cli("robustness", "--checkpoint", str(ROOT / "checkpoints" / "writeup001_iter2.pt"), "--limit", "200", "--json")
+    probed = cli(
+        "robustness", "--checkpoint", str(ROOT / "checkpoints" / "writeup001_iter2.pt"), "--limit", "200", "--json"
+    )
     assert probed.returncode == 0, probed.stderr
     rows = json.loads(probed.stdout)
     assert {"perturbation", "strength", "accuracy"} <= set(rows[0]) and all(0 <= r["accuracy"] <= 1 for r in rows)

@@ -66,7 +66,7 @@ def test_splits_sizes_normalization_and_fixed_validation(mnist):
 
 
 def test_the_apps_light_loaders_give_what_load_mnist_gives(mnist, tmp_path):
-    """The server holds the test split alone (issue 22): the same tensors as load_mnist's, the
+    """The server holds the test split alone: the same tensors as load_mnist's, the
     preview's training images are load_mnist's first ones, and a corrupt training file is still
     refused before a run starts."""
     test = load_test(mnist.root)

@@ -72,7 +72,9 @@ def test_demo_caps_the_size_of_a_run_and_the_queue(demo, tiny_data):
 def test_cli_in_demo_mode_refuses_with_one_line(cli, demo):
     deleted = cli("delete", "whatever")
     assert deleted.returncode == 2 and "off in this demo" in deleted.stderr and "Traceback" not in deleted.stderr
-    exported = cli("train", "--model", "writeup001_iter2", "--epochs", "1", "--limit", "64", "--out", str(demo / "x.pt"))
+    exported = cli(
+        "train", "--model", "writeup001_iter2", "--epochs", "1", "--limit", "64", "--out", str(demo / "x.pt")
+    )
     assert exported.returncode == 2 and "--out" in exported.stderr
     too_big = cli("train", "--model", "writeup004")
     assert too_big.returncode == 2 and "images × epochs" in too_big.stderr

@@ -50,7 +50,9 @@ def test_diff_verb_acceptance(cli):
     changed = {row["setting"]: (row["a"], row["b"]) for row in diff["config_diff"]}
     assert changed == {"model": ("writeup001_iter3", "writeup001_iter4"), "recipe": ("writeup001", "writeup001_iter4"),
                        "scheduler": ("none", "step"), "rotation": (0.0, 7.0)}
-    everything = json.loads(cli("diff", "writeup001_iter3", "writeup001_iter4", "--json", "--all").stdout)["config_diff"]
+    everything = json.loads(cli("diff", "writeup001_iter3", "writeup001_iter4", "--json", "--all").stdout)[
+        "config_diff"
+    ]
     fields = [field.name for field in dataclasses.fields(TrainConfig) if field.name != "extra"]
     assert [row["setting"] for row in everything] == fields
     assert sum(row["differs"] for row in everything) == 4
@@ -92,7 +94,9 @@ def test_compare_page_shows_the_architecture_diff():
     app = AppTest.from_file(str(ROOT / "pages" / "compare.py"), default_timeout=60).run()
     assert not app.exception
     chooser = {box.label: box for box in app.selectbox}
-    assert chooser["Architecture A"].value == "writeup001_iter3" and chooser["Architecture B"].value == "writeup001_iter4"
+    assert (
+        chooser["Architecture A"].value == "writeup001_iter3" and chooser["Architecture B"].value == "writeup001_iter4"
+    )
     tables = [frame.value for frame in app.dataframe]
     assert any("multiply-adds" in table.columns and table["params"].sum() == 10970 for table in tables)
     settings = next(table for table in tables if "setting" in table.columns)

@@ -101,4 +101,7 @@ def test_colours_depend_on_the_model_name_only():
     one = app_ui.colour_scale(["writeup004", "frontier"])
     other = app_ui.colour_scale(["writeup004", "writeup000", "writeup002", "frontier"])
     lookup = lambda scale: dict(zip(scale.domain, scale.range))  # noqa: E731
-    assert lookup(one)["writeup004"] == lookup(other)["writeup004"] and lookup(one)["frontier"] == lookup(other)["frontier"]
+    assert (
+        lookup(one)["writeup004"] == lookup(other)["writeup004"]
+        and lookup(one)["frontier"] == lookup(other)["frontier"]
+    )

@@ -98,9 +98,26 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_sigkill_mid_save_leaves_no_half_checkpoint_and_the_next_start_cleans_up(tmp_path, tiny_data):
-    process = subprocess.Popen([sys.executable, "-c", HALF_SAVE_THEN_DIE, "train", "--model", "writeup001_iter2", "--epochs", "1",
-                                "--limit", "256", "--name", "killed-mid-save"], cwd=ROOT,
-                               env={**os.environ, "MNIST_RUNS": str(tmp_path)}, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            HALF_SAVE_THEN_DIE,
+            "train",
+            "--model",
+            "writeup001_iter2",
+            "--epochs",
+            "1",
+            "--limit",
+            "256",
+            "--name",
+            "killed-mid-save",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "MNIST_RUNS": str(tmp_path)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     process.communicate(timeout=120)
     assert process.returncode == -signal.SIGKILL
     folder = tmp_path / "killed-mid-save"

@@ -31,18 +31,48 @@ def test_a_specs_parameter_count_equals_the_built_models():
     assert build(THREE)(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
-@pytest.mark.parametrize("layers, where, what", [
-    ([{"block": "conv", "out": 8, "kernel": 3}, {"block": "maxpool", "kernel": 2}, {"block": "maxpool", "kernel": 2},
-      {"block": "maxpool", "kernel": 2}, {"block": "maxpool", "kernel": 2}, {"block": "maxpool", "kernel": 2},
-      {"block": "linear", "out": 10}], "layer 6 (maxpool)", "spatial size reaches 0"),
-    ([{"block": "conv", "out": 8}, {"block": "maxpool"}, {"block": "maxpool"}, {"block": "maxpool"},
-      {"block": "conv", "out": 8, "kernel": 5}], "layer 5 (conv)", "does not fit a 3×3 input"),
-    ([{"block": "gap"}, {"block": "linear", "out": 10}, {"block": "conv", "out": 4}], "layer 3 (conv)", "spatial input"),
-    ([{"block": "conv", "out": 8}, {"block": "gap"}, {"block": "linear", "out": 7}], "layer 3 (linear)", "10 outputs"),
-    ([{"block": "conv", "out": -1}], "layer 1 (conv)", "out must be an integer"),
-    ([{"block": "softmax"}], "layer 1", "block must be one of"),
-    ([{"block": "dropout", "p": 2}], "layer 1 (dropout)", "p must be a number"),
-])
+@pytest.mark.parametrize(
+    "layers, where, what",
+    [
+        (
+            [
+                {"block": "conv", "out": 8, "kernel": 3},
+                {"block": "maxpool", "kernel": 2},
+                {"block": "maxpool", "kernel": 2},
+                {"block": "maxpool", "kernel": 2},
+                {"block": "maxpool", "kernel": 2},
+                {"block": "maxpool", "kernel": 2},
+                {"block": "linear", "out": 10},
+            ],
+            "layer 6 (maxpool)",
+            "spatial size reaches 0",
+        ),
+        (
+            [
+                {"block": "conv", "out": 8},
+                {"block": "maxpool"},
+                {"block": "maxpool"},
+                {"block": "maxpool"},
+                {"block": "conv", "out": 8, "kernel": 5},
+            ],
+            "layer 5 (conv)",
+            "does not fit a 3×3 input",
+        ),
+        (
+            [{"block": "gap"}, {"block": "linear", "out": 10}, {"block": "conv", "out": 4}],
+            "layer 3 (conv)",
+            "spatial input",
+        ),
+        (
+            [{"block": "conv", "out": 8}, {"block": "gap"}, {"block": "linear", "out": 7}],
+            "layer 3 (linear)",
+            "10 outputs",
+        ),
+        ([{"block": "conv", "out": -1}], "layer 1 (conv)", "out must be an integer"),
+        ([{"block": "softmax"}], "layer 1", "block must be one of"),
+        ([{"block": "dropout", "p": 2}], "layer 1 (dropout)", "p must be a number"),
+    ],
+)
 def test_invalid_specs_are_rejected_naming_the_layer(layers, where, what):
     with pytest.raises(SpecError) as caught:
         spec_layers({"name": "bad", "layers": layers})
@@ -76,7 +106,9 @@ def test_a_spec_run_trains_records_and_reloads(tmp_path, tiny_data):
 
 
 def tiny(**changes):
-    return default_config("writeup001_iter2", **{"epochs": 1, "batch_size": 64, "limit": 256, "eval_limit": 200, **changes})
+    return default_config(
+        "writeup001_iter2", **{"epochs": 1, "batch_size": 64, "limit": 256, "eval_limit": 200, **changes}
+    )
 
 
 def test_the_queue_trains_one_after_another_and_cancels_waiting_items(tmp_path, tiny_data):
@@ -112,7 +144,10 @@ def test_robustness_at_strength_zero_equals_evaluate_and_is_cached(tmp_path, mon
     rotated = [r["accuracy"] for r in rows if r["perturbation"].startswith("rotation")]
     assert rotated[-1] < rotated[0]  # 60 degrees hurts
     first = cached_probe(CHECKPOINT_DIR / "writeup001_iter2.pt", mnist.test, 300)
-    assert list(tmp_path.rglob("*.json")) and cached_probe(CHECKPOINT_DIR / "writeup001_iter2.pt", mnist.test, 300) == first
+    assert (
+        list(tmp_path.rglob("*.json"))
+        and cached_probe(CHECKPOINT_DIR / "writeup001_iter2.pt", mnist.test, 300) == first
+    )
 
 
 class Collector(HTMLParser):

@@ -50,7 +50,9 @@ SOURCES = sorted(PACKAGE.rglob("*.py"))
 
 def test_only_the_entry_points_sit_at_the_top():
     assert sorted(p.stem for p in PACKAGE.glob("*.py")) == sorted(TOP - {"cli"})
-    assert sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__") == sorted(WINGS + ["cli"])
+    assert sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__") == sorted(
+        WINGS + ["cli"]
+    )
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -63,7 +65,9 @@ def test_imports_run_down_the_wings(path):
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_ui_in_the_package(path):
     tree = ast.parse(path.read_text())
-    names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
     names |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert "streamlit" not in names
 
@@ -105,7 +109,9 @@ def test_every_module_is_small_enough_to_read(path):
 def test_the_store_only_says_what_a_run_is(path):
     """Starting processes, signals and the queue are the lab's work (mnist_core/lab), not the store's."""
     tree = ast.parse(path.read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not imported & {"subprocess", "signal", "queue", "multiprocessing"}, path.name
 

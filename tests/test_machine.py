@@ -80,7 +80,17 @@ def test_machine_info_names_the_cpu_and_an_emulated_isa():
     assert {"cpu_model", "cpu_capability", "emulated", "cpu_count", "torch_threads", "torch_version",
             "load_average", "precision"} <= set(info)
     env = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
-    shown = subprocess.run([sys.executable, "-c", "import json; from mnist_core.training.machine import machine_info; "
-                            "print(json.dumps(machine_info()))"], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json; from mnist_core.training.machine import machine_info; print(json.dumps(machine_info()))",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     emulated = json.loads(shown.stdout)
     assert emulated["cpu_capability"] == "AVX2" and emulated["emulated"] is True

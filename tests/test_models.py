@@ -40,7 +40,7 @@ def test_the_write_ups_exact_counts_are_registered():
         assert count_parameters(create_model(name)) == params
 
 
-def test_our_models_meet_the_issue_14_parameter_goals():
+def test_our_models_meet_their_parameter_goals():
     assert count_parameters(create_model("frontier")) < 4_000  # the smaller frontier
     assert count_parameters(create_model("frontier_v1")) == 4_930  # kept under its own name
     assert count_parameters(create_model("best_small")) < 20_000

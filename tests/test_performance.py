@@ -1,4 +1,4 @@
-"""Issue 14's measuring tools, on tiny data: side-by-side epoch timing, time to a target."""
+"""The measuring tools, on tiny data: side-by-side epoch timing, time to a target."""
 import pytest
 
 from mnist_core.perf.epoch_timing import epoch_seconds, first_epoch_reaching
@@ -52,7 +52,9 @@ def test_a_validation_trial_never_reads_the_test_split(tiny, monkeypatch):
         return state
 
     monkeypatch.setattr(search, "fit", fit)
-    result = search.validation_trial(default_config("frontier", epochs=1, limit=256, eval_limit=200, batch_size=32), tiny)
+    result = search.validation_trial(
+        default_config("frontier", epochs=1, limit=256, eval_limit=200, batch_size=32), tiny
+    )
     assert seen == [0, []]  # no test image was in memory, and no test figure was computed
     assert result["status"] == "finished" and result["params"] == 3962 and result["epochs"] == 1
     assert 0 < result["final_val_acc"] <= 100 and result["rows"][0][0] == 1

@@ -1,4 +1,4 @@
-"""Runs started by the app train at a lower CPU priority (issue 22): pages first on a shared
+"""Runs started by the app train at a lower CPU priority: pages first on a shared
 server; alone on the machine a run loses nothing."""
 import os
 import subprocess

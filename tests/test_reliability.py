@@ -1,5 +1,5 @@
 """Bad input of every kind gets a clear one-line error, loses nothing, runs nothing untrusted, and
-never takes a page down. One section per numbered case of the reliability issue. The CLI's verbs
+never takes a page down. One section per kind of bad input (docs/safety.md). The CLI's verbs
 run in this process (conftest's `cli` fixture: `main(argv)`, output captured, `env` set per call)."""
 import gzip
 import json
@@ -116,7 +116,9 @@ def test_a_refused_checkpoint_is_a_plain_note_in_the_app(tmp_path, monkeypatch):
     draw.run()
     assert not draw.exception and draw.metric[0].value == "7"
     table = next(element.value for element in draw.html if "probabilities-table" in element.value)
-    assert re.findall(r'<th class="model">([^<]+)</th>', table) == ["write-up 001 · iteration 3"]  # one row: the good one
+    assert re.findall(r'<th class="model">([^<]+)</th>', table) == [
+        "write-up 001 · iteration 3"
+    ]  # one row: the good one
     assert sum("(skipped)" in caption.value for caption in draw.caption) == len(cases)
 
 

@@ -1,4 +1,4 @@
-"""Sweeps (issue 20): every trial is a run of the runs store tagged with its study, the test split
+"""Sweeps: every trial is a run of the runs store tagged with its study, the test split
 is never read, trials behind the median are pruned at an epoch end, the budget is the study's, and
 two worker processes share one journal: different trials, none twice, a killed worker's trial failed
 and retried. Tiny: 256 training and validation images, one or two epochs, writeup004."""

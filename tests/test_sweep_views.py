@@ -1,4 +1,4 @@
-"""Sweeps in the app (issue 20 item 4): the reports wing's rows of a study (trials, best so far,
+"""Sweeps in the app: the reports wing's rows of a study (trials, best so far,
 parallel coordinates, importances), the Compare page's Sweeps section on a tiny real sweep, the
 Train page's sweep panel, a sweep in the background holding the one place for training, and
 demo mode with no sweeps. Tiny: frontier on 1,024 images (one-cycle needs more than 256 in one
@@ -52,7 +52,9 @@ def charts(app: AppTest) -> dict[str, dict]:
     found = {}
     for element in app.get("vega_lite_chart"):
         spec = json.loads(element.proto.spec)
-        title = spec.get("title") or next((layer.get("title") for layer in spec.get("layer", []) if layer.get("title")), "")
+        title = spec.get("title") or next(
+            (layer.get("title") for layer in spec.get("layer", []) if layer.get("title")), ""
+        )
         found[title if isinstance(title, str) else title.get("text", "")] = spec
     return found
 

@@ -43,7 +43,9 @@ def what_changed(old_logits: torch.Tensor, new_logits: torch.Tensor, labels: tor
         new = 100.0 * float(new_right[members].float().mean()) if count else float("nan")
         per_class.append({"digit": digit, "count": count, "old_accuracy": old, "new_accuracy": new,
                           "delta": new - old})
-    delta = confusion_matrix(new_pred, labels, old_logits.shape[1]) - confusion_matrix(old_pred, labels, old_logits.shape[1])
+    delta = confusion_matrix(new_pred, labels, old_logits.shape[1]) - confusion_matrix(
+        old_pred, labels, old_logits.shape[1]
+    )
     return Changes(fixed=rows(~old_right & new_right), broken=rows(old_right & ~new_right), per_class=per_class,
                    confusion_delta=delta.tolist(), old_accuracy=100.0 * float(old_right.float().mean()),
                    new_accuracy=100.0 * float(new_right.float().mean()))

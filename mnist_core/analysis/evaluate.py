@@ -60,7 +60,9 @@ def per_class_report(confusion: torch.Tensor) -> list[dict]:
     precision = torch.where(predicted > 0, true_positive / predicted.clamp(min=1), torch.zeros_like(predicted))
     recall = torch.where(support > 0, true_positive / support.clamp(min=1), torch.zeros_like(support))
     denominator = precision + recall
-    f1 = torch.where(denominator > 0, 2 * precision * recall / denominator.clamp(min=1e-12), torch.zeros_like(denominator))
+    f1 = torch.where(
+        denominator > 0, 2 * precision * recall / denominator.clamp(min=1e-12), torch.zeros_like(denominator)
+    )
     return [{"digit": digit, "precision": precision[digit].item(), "recall": recall[digit].item(),
              "f1": f1[digit].item(), "support": int(support[digit].item())}
             for digit in range(len(confusion))]

@@ -31,7 +31,9 @@ PERTURBATIONS: dict[str, list[float]] = {
 BASELINE = {"scale (factor)": 1.0}
 
 
-def affine(images: torch.Tensor, angle_degrees: float = 0.0, shift_pixels: float = 0.0, zoom: float = 1.0) -> torch.Tensor:
+def affine(
+    images: torch.Tensor, angle_degrees: float = 0.0, shift_pixels: float = 0.0, zoom: float = 1.0
+) -> torch.Tensor:
     """Rotate / shift right and down / zoom every image by the same amount."""
     angle = math.radians(angle_degrees)
     cos, sin = math.cos(angle) / zoom, math.sin(angle) / zoom

@@ -30,7 +30,7 @@ class Rule:
     min_ink_extent: float = 0.12  # MNIST digits span 0.71 (20 of 28 px); dots span < 0.09
     max_coverage: float = 0.30  # 99.5% of MNIST test digits ink < 27.4% of the field
     min_confidence: float = 0.80  # 1% of MNIST test digits fall below
-    # with the 12 shipped models: at least 10 give the same answer. Re-chosen when issue 14 added
+    # with the 12 shipped models: at least 10 give the same answer. Re-chosen when we added
     # three models (0.70 then let 52% of the tuning letters through, 0.80 lets 47%)
     min_agreement: float = 0.80
 
@@ -72,7 +72,9 @@ def judge(prepared: Preprocessed, probabilities: list[float], iteration_predicti
         agreeing = sum(1 for other in iteration_predictions if other == prediction)
         checks["agreement"] = agreeing / len(iteration_predictions)
         if checks["agreement"] < rule.min_agreement:
-            reasons.append(f"the iterations disagree (only {agreeing} of {len(iteration_predictions)} read {prediction})")
+            reasons.append(
+                f"the iterations disagree (only {agreeing} of {len(iteration_predictions)} read {prediction})"
+            )
     return Verdict(bool(reasons), "; ".join(reasons), checks)
 
 

@@ -19,7 +19,9 @@ def add_verbs(verbs) -> dict:
     """The verbs that look at models and checkpoints; returns {verb: handler}."""
     models = verbs.add_parser("models", help="list the registered architectures (or check a spec)")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    models.add_argument("--spec", type=Path, help="a network spec (JSON, see README): print its layers and parameter count")
+    models.add_argument(
+        "--spec", type=Path, help="a network spec (JSON, see README): print its layers and parameter count"
+    )
 
     evaluate = verbs.add_parser("evaluate", help="evaluate a checkpoint on the 10k test set")
     evaluate.add_argument("--checkpoint", type=Path, required=True, help="path to a .pt checkpoint")
@@ -55,9 +57,15 @@ def add_verbs(verbs) -> dict:
     robustness.add_argument("--json", action="store_true",
                             help="print JSON: a list of {perturbation, strength, accuracy (fraction)}")
 
-    derive = verbs.add_parser("derive", help="compute each checkpoint's test predictions and robustness once (kept on disk)")
-    derive.add_argument("--checkpoint", type=Path, nargs="*", help="these .pt files (default: every shipped checkpoint)")
-    derive.add_argument("--ship", action="store_true", help="write into checkpoints/derived/ (committed) instead of the cache")
+    derive = verbs.add_parser(
+        "derive", help="compute each checkpoint's test predictions and robustness once (kept on disk)"
+    )
+    derive.add_argument(
+        "--checkpoint", type=Path, nargs="*", help="these .pt files (default: every shipped checkpoint)"
+    )
+    derive.add_argument(
+        "--ship", action="store_true", help="write into checkpoints/derived/ (committed) instead of the cache"
+    )
     changes = verbs.add_parser("changes",
                                help="what changed between two trained models, and whether it is beyond noise")
     changes.add_argument("--old", required=True, help="checkpoint stem or run name (see `runs`)")
@@ -82,12 +90,19 @@ def cmd_models(args) -> int:
 
         spec = read_spec(args.spec)
         rows = spec_layers(spec)
-        result = {"name": spec["name"], "model": model_name(spec), "params": sum(r["params"] for r in rows), "layers": rows}
+        result = {
+            "name": spec["name"],
+            "model": model_name(spec),
+            "params": sum(r["params"] for r in rows),
+            "layers": rows,
+        }
         if args.json:
             print_json(result, indent=1)
         else:
             for row in rows:
-                print(f"{row['layer']:>3} {row['block']:<10} {row['output']:>10} {row['params']:>9,}  {row['settings']}")
+                print(
+                    f"{row['layer']:>3} {row['block']:<10} {row['output']:>10} {row['params']:>9,}  {row['settings']}"
+                )
             print(f"{result['model']}: {result['params']:,} parameters")
         return 0
     rows = []
@@ -192,7 +207,9 @@ def cmd_html_report(args) -> int:
     from ..reports.html import html_report
 
     if args.html is None or args.checkpoint is None:
-        raise ConfigError("report: --checkpoint and --html go together (e.g. --checkpoint checkpoints/writeup004.pt --html out.html)")
+        raise ConfigError(
+            "report: --checkpoint and --html go together (e.g. --checkpoint checkpoints/writeup004.pt --html out.html)"
+        )
     check_output_path(args.html)
     model, checkpoint = load_model(args.checkpoint)
     record = record_of_checkpoint(args.checkpoint, checkpoint)
@@ -224,7 +241,9 @@ def cmd_robustness(args) -> int:
         print_json(rows, indent=1)
         return 0
     for perturbation in dict.fromkeys(row["perturbation"] for row in rows):
-        cells = [f"{row['strength']:g}: {100 * row['accuracy']:.1f}%" for row in rows if row["perturbation"] == perturbation]
+        cells = [
+            f"{row['strength']:g}: {100 * row['accuracy']:.1f}%" for row in rows if row["perturbation"] == perturbation
+        ]
         print(f"{perturbation:<28} " + "  ".join(cells))
     return 0
 
@@ -242,7 +261,8 @@ def cmd_derive(args) -> int:
         log_probs = test_log_probs(path, test, model, ship=args.ship)
         rows = cached_probe(path, test, model=model, ship=args.ship)
         accuracy = (log_probs.argmax(1) == test.labels).float().mean().item()
-        print(f"{path.stem}: test {100 * accuracy:.2f}%, {len(rows)} robustness points ({time.perf_counter() - started:.1f} s)")
+        seconds = time.perf_counter() - started
+        print(f"{path.stem}: test {100 * accuracy:.2f}%, {len(rows)} robustness points ({seconds:.1f} s)")
     return 0
 
 def cmd_changes(args) -> int:

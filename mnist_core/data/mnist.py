@@ -3,7 +3,7 @@
 The data root comes from the MNIST_DATA environment variable (default ./data). Files are the
 official IDX files under <root>/MNIST/raw/ (plain or .gz). Sizes and IDX magic numbers are checked;
 anything missing or corrupt raises `DatasetError` naming the expected path. Batching and
-augmentation are left to train.py / augment.py: this module only serves tensors.
+augmentation are left to training/loop.py and augment.py: this module only serves tensors.
 """
 from __future__ import annotations
 

@@ -136,8 +136,9 @@ def start_run(config: TrainConfig, directory: Path | None = None, name: str | No
             _ACTIVE = ActiveRun(folder.name, folder, process=_spawn_worker(folder))
         else:
             stop = threading.Event()
-            thread = threading.Thread(target=train_in_folder, args=(config, folder, stop, data), name=f"run-{folder.name}",
-                                      daemon=True)
+            thread = threading.Thread(
+                target=train_in_folder, args=(config, folder, stop, data), name=f"run-{folder.name}", daemon=True
+            )
             _ACTIVE = ActiveRun(folder.name, folder, thread=thread, stop=stop)
             thread.start()
     return read_run(folder)

@@ -1,4 +1,4 @@
-"""Ours (issue 14): the most accurate model under 20,000 parameters we could train here."""
+"""Ours: the most accurate model under 20,000 parameters we could train here."""
 import torch.nn as nn
 
 from .layers import PoolOnceNet

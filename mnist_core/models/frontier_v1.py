@@ -1,6 +1,6 @@
-"""Our first frontier model (issue 7), `frontier_v1`: the smallest net we could make then that
+"""Our first frontier model, `frontier_v1`: the smallest net we could make then that
 reaches 99.4% test accuracy at the final epoch (mean of 3 seeds) in at most 15 epochs, with
-< 5,000 parameters. Issue 14 replaced it as `frontier` by a < 4,000-parameter net (frontier.py);
+< 5,000 parameters. A later search replaced it as `frontier` by a < 4,000-parameter net (frontier.py);
 it stays registered, and shipped, under this name."""
 import torch.nn as nn
 

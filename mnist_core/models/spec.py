@@ -2,9 +2,10 @@
 
 A spec is `{"name": "my-net", "layers": [{"block": "conv", "out": 8, "kernel": 3, "padding": 0,
 "bias": false}, {"block": "bn"}, {"block": "relu"}, {"block": "maxpool", "kernel": 2}, ...]}`.
-Blocks: crop (size: keep the central size x size pixels), conv (out, kernel, padding, bias), bn, relu, dropout (p), maxpool (kernel), transition
-(a 1x1 conv: out, bias), gap (global average pool), linear (out, bias). Convolutions have stride 1;
-a linear block after a spatial block flattens first. The network must end with 10 outputs (logits).
+Blocks: crop (size: keep the central size x size pixels), conv (out, kernel, padding, bias), bn,
+relu, dropout (p), maxpool (kernel), transition (a 1x1 conv: out, bias), gap (global average pool),
+linear (out, bias). Convolutions have stride 1; a linear block after a spatial block flattens
+first. The network must end with 10 outputs (logits).
 
 `spec_layers(spec)` gives every layer's output shape and parameter count, or a SpecError naming
 the layer ("layer 5 (maxpool): ..."). A run trained from a spec has model "spec:<name>" and the
@@ -22,7 +23,12 @@ from .layers import CenterCrop
 
 BLOCKS = {  # block -> {field: (type, default, low, high)}
     "crop": {"size": (int, 24, 4, 28)},
-    "conv": {"out": (int, 8, 1, 512), "kernel": (int, 3, 1, 28), "padding": (int, 0, 0, 14), "bias": (bool, False, None, None)},
+    "conv": {
+        "out": (int, 8, 1, 512),
+        "kernel": (int, 3, 1, 28),
+        "padding": (int, 0, 0, 14),
+        "bias": (bool, False, None, None),
+    },
     "bn": {},
     "relu": {},
     "dropout": {"p": (float, 0.1, 0.0, 0.9)},
@@ -66,10 +72,14 @@ def normalized_layer(index: int, layer) -> dict:
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise SpecError(f"{layer_label(index, layer)}: {field} must be an integer in {low}..{high}, got {value!r}")
+                raise SpecError(
+                    f"{layer_label(index, layer)}: {field} must be an integer in {low}..{high}, got {value!r}"
+                )
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise SpecError(f"{layer_label(index, layer)}: {field} must be a number in [{low}, {high}], got {value!r}")
+                raise SpecError(
+                    f"{layer_label(index, layer)}: {field} must be a number in [{low}, {high}], got {value!r}"
+                )
             value = float(value)
         result[field] = value
     return result
@@ -98,14 +108,18 @@ def spec_layers(spec: dict, complete: bool = True) -> list[dict]:
                             f"layer gives {shape[0]} features")
         if block == "crop":
             if layer["size"] > shape[1]:
-                raise SpecError(f"{label}: cannot keep {layer['size']}×{layer['size']} of a {shape[1]}×{shape[2]} input")
+                raise SpecError(
+                    f"{label}: cannot keep {layer['size']}×{layer['size']} of a {shape[1]}×{shape[2]} input"
+                )
             shape = (shape[0], layer["size"], layer["size"])
         elif block == "conv":
             channels, height, width = shape
             size = height + 2 * layer["padding"] - layer["kernel"] + 1
             if size < 1:
-                raise SpecError(f"{label}: a {layer['kernel']}×{layer['kernel']} kernel does not fit a "
-                                f"{height}×{width} input with padding {layer['padding']}: the spatial size reaches {size}")
+                raise SpecError(
+                    f"{label}: a {layer['kernel']}×{layer['kernel']} kernel does not fit a "
+                    f"{height}×{width} input with padding {layer['padding']}: the spatial size reaches {size}"
+                )
             params = channels * layer["out"] * layer["kernel"] ** 2 + (layer["out"] if layer["bias"] else 0)
             shape = (layer["out"], size, size)
         elif block == "transition":
@@ -151,7 +165,9 @@ def build(spec: dict) -> nn.Module:
         if block == "crop":
             modules.append(CenterCrop(layer["size"]))
         elif block == "conv":
-            modules.append(nn.Conv2d(channels, layer["out"], layer["kernel"], padding=layer["padding"], bias=layer["bias"]))
+            modules.append(
+                nn.Conv2d(channels, layer["out"], layer["kernel"], padding=layer["padding"], bias=layer["bias"])
+            )
             channels = layer["out"]
         elif block == "transition":
             modules.append(nn.Conv2d(channels, layer["out"], 1, bias=layer["bias"]))

@@ -3,8 +3,9 @@ reports (final / best test accuracy per seed, and the wall time until the test a
 reaches a target at an epoch end).
 
 The first seed's model is shipped (checkpoints/<model>.pt/.json), or the shipped one stands for
-seed 1; the other seeds' weights go to a scratch folder. `python -m scripts.seeds` drives it. Choices are never made here: this is the one test-set reading of a candidate
-that was chosen on the validation split.
+seed 1; the other seeds' weights go to a scratch folder. `python -m scripts.seeds` drives it.
+Choices are never made here: this is the one test-set reading of a candidate that was chosen on
+the validation split.
 """
 from __future__ import annotations
 
@@ -109,8 +110,11 @@ def train_seeds(model: str, seeds: list[int], target: float, data_loader, ship_t
 
 def seeds_table(report: dict) -> str:
     """The report as the README's markdown table."""
-    lines = [f"| seed | final test | final val | best test (epoch) | epochs | training wall time | time to {report['target']}% |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| seed | final test | final val | best test (epoch) | epochs | training wall time "
+        f"| time to {report['target']}% |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in report["seeds"]:
         to_target = (f"{r['seconds_to_target']:.1f} s (epoch {r['target_epoch']})"
                      if r["seconds_to_target"] is not None else "not reached")
@@ -119,7 +123,9 @@ def seeds_table(report: dict) -> str:
         lines.append(f"| {r['seed']} | {r['final_test_acc']:.2f}% | {val} | {r['best_test_acc']:.2f}% "
                      f"({r['best_test_epoch']}) | {r['epochs']} | {train:.0f} s | {to_target} |")
     reached, median = report["seeds_reaching_target"], report["median_seconds_to_target"]
-    to_target = f"{reached} of {len(report['seeds'])} seeds" + (f", median {median:.1f} s" if median is not None else "")
+    to_target = f"{reached} of {len(report['seeds'])} seeds" + (
+        f", median {median:.1f} s" if median is not None else ""
+    )
     mean_train = statistics.mean(r.get("train_seconds", r["wall_seconds"]) for r in report["seeds"])
     lines.append(f"| **mean** | **{report['mean_final_test_acc']:.2f}%** | | | | {mean_train:.0f} s | {to_target} |")
     return "\n".join(lines)

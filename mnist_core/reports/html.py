@@ -17,8 +17,10 @@ SPLITS = (("train", "#4c78a8"), ("val", "#f58518"), ("test", "#54a24b"))
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1000px; color: #222; }
 h1 { margin-bottom: .2rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: .85rem; } td, th { padding: .25rem .5rem; border: 1px solid #ddd; text-align: right; }
-th { background: #f4f4f4; } td.key { text-align: left; } .muted { color: #777; } .charts { display: flex; gap: 1rem; flex-wrap: wrap; }
+table { border-collapse: collapse; font-size: .85rem; }
+td, th { padding: .25rem .5rem; border: 1px solid #ddd; text-align: right; }
+th { background: #f4f4f4; } td.key { text-align: left; } .muted { color: #777; }
+.charts { display: flex; gap: 1rem; flex-wrap: wrap; }
 """
 
 
@@ -45,8 +47,11 @@ def svg_curves(history: list[dict], metric: str, width: int = 470, height: int =
         value = min(max(value, low), high)
         return top + (height - top - bottom) * (1 - (value - low) / (high - low))
 
-    parts = [f"<svg width='{width}' height='{height}' role='img' aria-label='{metric} per epoch'>",
-             f"<text x='{left}' y='14' font-size='13' font-weight='bold'>{'accuracy (%)' if metric == 'acc' else 'loss'} per epoch</text>"]
+    parts = [
+        f"<svg width='{width}' height='{height}' role='img' aria-label='{metric} per epoch'>",
+        f"<text x='{left}' y='14' font-size='13' font-weight='bold'>"
+        f"{'accuracy (%)' if metric == 'acc' else 'loss'} per epoch</text>",
+    ]
     for fraction in (0, 0.5, 1):
         value = low + fraction * (high - low)
         parts.append(f"<line x1='{left}' x2='{width - right}' y1='{y(value):.1f}' y2='{y(value):.1f}' stroke='#eee'/>"
@@ -57,7 +62,9 @@ def svg_curves(history: list[dict], metric: str, width: int = 470, height: int =
         points = " ".join(f"{x(epoch):.1f},{y(value):.1f}" for epoch, value in series[split])
         if points:
             parts.append(f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{points}'/>")
-        parts.append(f"<text x='{width - right - 150 + 50 * index}' y='14' font-size='11' fill='{colour}'>{split}</text>")
+        parts.append(
+            f"<text x='{width - right - 150 + 50 * index}' y='14' font-size='11' fill='{colour}'>{split}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -98,12 +105,20 @@ def html_report(record: Record, evaluation: dict) -> str:
     csv_text = metrics_csv(record.history)
     csv_link = "data:text/csv;base64," + base64.b64encode(csv_text.encode()).decode()
     data = json.dumps(json_safe({"history": record.history, "confusion_matrix": evaluation["confusion_matrix"]}))
-    figures = [] if summary is None else [
-        {"figure": "final test accuracy (%)", "value": f"{summary.final_test_acc:.2f}"},
-        {"figure": "best test accuracy (%), epoch", "value": f"{summary.best_test_acc:.2f} ({summary.best_test_epoch})"},
-        {"figure": "final validation accuracy (%)", "value": f"{summary.final_val_acc:.2f}"},
-        {"figure": "epochs (complete)", "value": str(summary.epochs)},
-        {"figure": "wall time (s)", "value": f"{summary.wall_seconds:.0f}"}]
+    figures = (
+        []
+        if summary is None
+        else [
+            {"figure": "final test accuracy (%)", "value": f"{summary.final_test_acc:.2f}"},
+            {
+                "figure": "best test accuracy (%), epoch",
+                "value": f"{summary.best_test_acc:.2f} ({summary.best_test_epoch})",
+            },
+            {"figure": "final validation accuracy (%)", "value": f"{summary.final_val_acc:.2f}"},
+            {"figure": "epochs (complete)", "value": str(summary.epochs)},
+            {"figure": "wall time (s)", "value": f"{summary.wall_seconds:.0f}"},
+        ]
+    )
     figures += [{"figure": "test accuracy of these weights (%)", "value": f"{100 * evaluation['accuracy']:.2f}"},
                 {"figure": "parameters", "value": f"{record.params:,}" if record.params else "?"},
                 {"figure": "status", "value": f"{record.status} {record.reason}".strip()},
@@ -121,11 +136,18 @@ def html_report(record: Record, evaluation: dict) -> str:
 · made by the MNIST iteration lab · opens offline</p>
 <h2>Summary</h2>{table(figures, ["figure", "value"])}
 <h2>Curves</h2><div class="charts">{svg_curves(record.history, "acc")}{svg_curves(record.history, "loss")}</div>
-<h2>Per epoch</h2>{table(record.history, history_columns, {c: number for c in history_columns if c not in ("epoch", "partial")})}
+<h2>Per epoch</h2>{
+        table(record.history, history_columns, {c: number for c in history_columns if c not in ("epoch", "partial")})
+    }
 <p><a download="{html.escape(record.name)}-metrics.csv" href="{csv_link}">Download the metrics as CSV</a></p>
 <h2>Confusion matrix (test set)</h2>{confusion_table(evaluation["confusion_matrix"])}
-<h2>Per class (test set)</h2>{table(evaluation["per_class"], ["digit", "precision", "recall", "f1", "support"],
-                                    {"precision": number, "recall": number, "f1": number})}
+<h2>Per class (test set)</h2>{
+        table(
+            evaluation["per_class"],
+            ["digit", "precision", "recall", "f1", "support"],
+            {"precision": number, "recall": number, "f1": number},
+        )
+    }
 <h2>Config</h2>{table(config_rows, ["setting", "value"])}
 <script type="application/json" id="curve-data">{html.escape(data, quote=False)}</script>
 </body></html>

@@ -150,8 +150,10 @@ def importances(study) -> tuple[dict[str, float], str]:
     if any("same set of trials" in str(warning.message) for warning in caught):
         return {}, (f"{len(complete)} complete trials are too few to tell which settings matter "
                     "(every setting comes out equal); run more trials.")
-    return dict(ranked), (f"Optuna's importances (PED-ANOVA) over {len(complete)} complete trials: how much "
-                          "each setting's values among the best trials differ from its values over all, as shares of 1.")
+    return dict(ranked), (
+        f"Optuna's importances (PED-ANOVA) over {len(complete)} complete trials: how much "
+        "each setting's values among the best trials differ from its values over all, as shares of 1."
+    )
 
 
 def sweep_report(study: str, directory: Path | None = None) -> dict:

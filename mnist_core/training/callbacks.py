@@ -1,4 +1,4 @@
-"""Training events. The loop in train.py fires them; these classes react (print, stop, save).
+"""Training events. The loop in training/loop.py fires them; these classes react (print, stop, save).
 
 Hooks mirror each other: on_fit_start/end, on_epoch_start/end, on_batch_start/end. Each gets the
 `TrainState` (read it; call `state.request_stop(reason)` to end the run between batches).

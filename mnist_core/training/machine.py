@@ -6,7 +6,7 @@ otherwise. The rule, cheapest test first:
 1. not a CPU: CUDA with bf16 support → bf16; MPS / older CUDA → fp32 (no probe);
 2. a CPU without native bf16 (torch's CPU capability below AVX512, or no `avx512_bf16`/`amx_bf16`
    flag) → fp32 without probing: emulated bf16 is several times slower (0.23× measured on an AVX2
-   EPYC, see issue 21);
+   EPYC);
 3. a CPU with native bf16 → a one-off probe: a few training steps of the run's own network in fp32
    and in bf16 (and contiguous vs channels_last where the recipe asks for channels_last); the
    fastest wins, bf16 only if it beats fp32 by ≥ 5%. The probe is cached per machine (CPU model,

@@ -8,10 +8,10 @@ from __future__ import annotations
 from ..models import current_name, model_info
 from .config import ConfigError, TrainConfig
 
-# issue 14's own recipes (sprint, best_small, the fast variants): one-cycle SGD-Nesterov at batch
+# our own recipes (sprint, best_small, the fast variants): one-cycle SGD-Nesterov at batch
 # 256, peak 0.2, channels_last, unless a recipe says otherwise; precision "auto": bf16 autocast only
 # where this machine measures it faster (training/machine.py; on a CPU without native bf16 it was
-# 4x slower, issue 21)
+# 4x slower)
 OURS = dict(batch_size=256, optimizer="sgd", lr=0.2, momentum=0.9, nesterov=True, weight_decay=5e-5,
             scheduler="onecycle", pct_start=0.25, loss="cross_entropy", precision="auto", channels_last=True)
 
@@ -53,34 +53,36 @@ RECIPES: dict[str, TrainConfig] = {
         momentum=0.9, nesterov=True, weight_decay=1e-4, scheduler="onecycle",
         pct_start=0.2, loss="cross_entropy", label_smoothing=0.0, rotation=8.0, translate=0.05,
         scale=0.05,
-        extra={"notes": "Ours (issue 7): one-cycle SGD with Nesterov momentum, light weight decay, "
+        extra={"notes": "Ours: one-cycle SGD with Nesterov momentum, light weight decay, "
                         "mild per-sample affine augmentation (rotate/shift/zoom) in one grid_sample. "
                         "A 4.9k-parameter net underfits: label smoothing 0.05, weight decay 5e-4 and "
                         "stronger augmentation cost ~0.15 points in our search."}),
     "sprint": TrainConfig(
         model="sprint", recipe="sprint", epochs=6, **OURS, rotation=8.0, translate=0.05, scale=0.05,
-        extra={"notes": "Ours (issue 14), for time to 99.4%: six epochs of one-cycle SGD-Nesterov "
+        extra={"notes": "Ours, for time to 99.4%: six epochs of one-cycle SGD-Nesterov "
                         "(peak 0.2, 25% warm-up) at batch 256, channels_last, precision auto; "
                         "rotate/shift/zoom 8 degrees / 5% / 5%. Chosen on the validation split: peak "
                         "0.4, milder augmentation and 8 epochs did not do better (README)."}),
     "best_small": TrainConfig(
         model="best_small", recipe="best_small", epochs=20, **{**OURS, "batch_size": 128, "lr": 0.1},
         rotation=8.0, translate=0.05, scale=0.05,
-        extra={"notes": "Ours (issue 14), best under 20k parameters: 20 epochs of one-cycle "
+        extra={"notes": "Ours, best under 20k parameters: 20 epochs of one-cycle "
                         "SGD-Nesterov (peak 0.1) at batch 128, precision auto, rotate/shift/zoom "
                         "8 degrees / 5% / 5%. Chosen on the validation split (README)."}),
 }
 
 
 def fast(model: str, epochs: int, why: str, **settings) -> TrainConfig:
-    """A write-up architecture's `fast` variant (issue 14): our recipe, not the write-up's, built to
+    """A write-up architecture's `fast` variant: our recipe, not the write-up's, built to
     reach the write-up's own claim in as little wall time as we could on 2 CPU cores. BN nets:
     one-cycle SGD-Nesterov at a high peak LR, batch 256, precision auto; nets without BN: one-cycle
     AdamW. Epochs were set before training, from the write-up recipe's own curve; where the
     validation accuracy showed a recipe falling short, it was changed once, as its notes say
     (README, Performance: every figure there is from these recipes as they stand)."""
     values = {**OURS, **settings}
-    return TrainConfig(model=model, recipe=f"{model}_fast", epochs=epochs, **values, extra={"notes": f"Fast variant (ours, issue 14): {why}"})
+    return TrainConfig(
+        model=model, recipe=f"{model}_fast", epochs=epochs, **values, extra={"notes": f"Fast variant (ours): {why}"}
+    )
 
 
 # nets without BN: a high SGD peak is risky without it
