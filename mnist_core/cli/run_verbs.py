@@ -11,7 +11,7 @@ from ..lab.mode import refuse_in_demo
 from ..models import list_models, model_info
 from ..store.checkpoint import CheckpointError, check_output_path, copy_checkpoint
 from ..store.records import json_safe
-from ..training.config import PRECISIONS
+from ..training.config import DEVICES, PRECISIONS, ConfigError
 from .common import positive_int, print_json, read_spec
 
 
@@ -32,11 +32,18 @@ def add_verbs(verbs) -> dict:
     train.add_argument("--limit", type=positive_int,
                        help="dry run: use only N training images and N validation/test images")
     train.add_argument("--name", help="run name (default: <model>-<date>-<time>)")
+    add_device_flag(train)
     train.add_argument("--out", type=Path,
                        help="also export the final weights to this .pt file (the run folder keeps them anyway)")
 
-    runs = verbs.add_parser("runs", help="list the runs in $MNIST_RUNS (default runs/), newest first")
-    runs.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    runs = verbs.add_parser("runs", help="list the runs in $MNIST_RUNS (default runs/), newest first; "
+                                         "`runs export NAME --out FILE.zip`, `runs import FILE.zip`: move runs")
+    runs.add_argument("action", nargs="?", choices=("export", "import"),
+                      help="export: one run as a zip file; import: a run's zip file into this runs folder")
+    runs.add_argument("target", nargs="?", help="export: the run's name; import: the zip file")
+    runs.add_argument("--out", type=Path, help="export: the zip file to write")
+    runs.add_argument("--as", dest="new_name", help="import: the name it gets here (default: its own name)")
+    runs.add_argument("--json", action="store_true", help="print JSON (the list, or the imported run's row)")
 
     promote = verbs.add_parser("promote", help="copy a finished run into checkpoints/ (loaded and evaluated first)")
     promote.add_argument("name", help="run name (see `runs`)")
@@ -64,6 +71,7 @@ def add_verbs(verbs) -> dict:
     study.add_argument("--limit", type=positive_int,
                        help="dry run: use only N training images and N validation/test images")
     study.add_argument("--json", action="store_true", help="print the study's runs as `runs --json` does")
+    add_device_flag(study)
     return {"train": cmd_train, "runs": cmd_runs, "promote": cmd_promote, "unpromote": cmd_unpromote,
             "delete": cmd_delete, "stop": cmd_stop, "pretrain": cmd_pretrain, "study": cmd_study}
 
@@ -77,7 +85,7 @@ def cmd_train(args) -> int:
     from ..training.recipes import default_config
 
     settings = dict(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr, limit=args.limit,
-                    eval_limit=args.limit, precision=args.precision)
+                    eval_limit=args.limit, precision=args.precision, device=args.device)
     if args.spec is not None:
         from ..training.recipes import spec_config
         config = spec_config(read_spec(args.spec), args.recipe or "writeup004", **settings)
@@ -107,19 +115,22 @@ def cmd_train(args) -> int:
 def run_row(run) -> dict:
     """A run as the `runs --json` contract gives it (name, model, status, final_test_acc, epochs, ...,
     study); figures never measured (a sweep trial's test accuracy) are None."""
-    summary = run.record.summary
+    record = run.record
+    summary = record.summary
     return json_safe({
-        "name": run.name, "model": run.config.get("model"), "status": run.status, "reason": run.reason,
+        "name": run.name, "model": record.model, "status": run.status, "reason": run.reason,
         "final_test_acc": summary.final_test_acc if summary else None,
         "final_val_acc": summary.final_val_acc if summary else None,
         "epochs": summary.epochs if summary else 0, "planned_epochs": run.config.get("epochs"),
         "partial": summary.partial if summary else False, "wall_seconds": run.wall_seconds,
         "started_at": run.started_at, "has_weights": run.has_weights, "sweep": run.sweep,
-        "seed_study": run.seed_study, "study": run.sweep or run.seed_study})
+        "seed_study": run.seed_study, "study": run.sweep or run.seed_study, "device": run.progress.get("device")})
 
 def cmd_runs(args) -> int:
     from ..store.runs import list_runs, runs_dir
 
+    if args.action is not None:
+        return cmd_move_run(args)
     rows = [run_row(run) for run in list_runs()]
     if args.json:
         print_json(rows, indent=1)
@@ -133,6 +144,31 @@ def cmd_runs(args) -> int:
         print(f"{row['name']:<36} {row['model'] or '?':<15} {row['status']:<12} "
               f"{row['epochs']:>3}/{row['planned_epochs'] or '?':<3} {final:>10}")
     return 0
+
+def cmd_move_run(args) -> int:
+    """`runs export NAME --out FILE.zip` / `runs import FILE.zip [--as NAME]`."""
+    from ..lab.transfer import export_to_file, import_archive
+    from ..store.runs import runs_dir
+
+    if args.target is None:
+        raise ConfigError(f"runs {args.action}: give the {'run name' if args.action == 'export' else 'zip file'}")
+    if args.action == "export":
+        if args.out is None:
+            raise ConfigError("runs export: --out FILE.zip says where to write the run")
+        written = export_to_file(args.target, args.out)
+        print(f"exported run {args.target} to {written} ({written.stat().st_size:,} bytes)", file=sys.stderr)
+        return 0
+    run = import_archive(Path(args.target), name=args.new_name)
+    if args.json:
+        print_json(run_row(run), indent=1)
+    print(f"imported {args.target} as run {run.name} ({run.status}) into {runs_dir()}", file=sys.stderr)
+    return 0
+
+
+def add_device_flag(parser) -> None:
+    parser.add_argument("--device", choices=DEVICES,
+                        help="where to train: auto (CUDA, then Apple MPS, then the CPU; the default) or one of them")
+
 
 def cmd_promote(args) -> int:
     from ..lab.promotion import promote
@@ -198,7 +234,7 @@ def cmd_study(args) -> int:
     configs = []
     for seed in dict.fromkeys(args.seeds):
         config = default_config(args.model, args.recipe, seed=seed, epochs=args.epochs, limit=args.limit,
-                                eval_limit=args.limit)
+                                eval_limit=args.limit, device=args.device)
         configs.append(config.replace(extra={**config.extra, "seed_study": tag}))
     mnist_data.load_mnist()  # a missing or broken dataset is refused here, before any run exists
     batch = f"study {tag}"

@@ -35,6 +35,8 @@ from ..training.config import ConfigError, TrainConfig
 from .launch import train_run
 from .mode import refuse_in_demo
 from .search_space import STUDY_NAME_LENGTH, Dimension, default_space
+from .storage_check import safe_url
+from .sweep_results import artifact_store, record_trial
 from .sweep_storage import SWEEPS_FOLDER, BudgetLock, default_storage, open_storage
 
 STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
@@ -122,9 +124,10 @@ class Objective:
     """One trial: settings from the sampler -> a run in the runs store -> its best validation accuracy."""
 
     def __init__(self, sweep: Sweep, space: list[Dimension], data: MNIST, lock: BudgetLock | None,
-                 stop: threading.Event, directory: Path | None) -> None:
+                 stop: threading.Event, directory: Path | None, store=None, log=None) -> None:
         self.sweep, self.space, self.data = sweep, space, data
         self.lock, self.stop, self.directory = lock, stop, directory
+        self.store, self.log = store, log or (lambda line: None)  # where trials keep their runs (sweep_results)
 
     def __call__(self, trial) -> float:
         import optuna
@@ -152,6 +155,8 @@ class Objective:
         if summary is not None:
             trial.set_user_attr("val_acc", summary.best_val_acc)
             trial.set_user_attr("epochs", summary.epochs)
+        if self.store is not None and (warning := record_trial(trial, run, self.store)):
+            self.log(warning)
         if pruner.pruned:
             raise optuna.TrialPruned(run.reason)
         if self.stop.is_set():
@@ -171,24 +176,27 @@ class Objective:
         raise ConfigError(f"study: too many runs named {wanted}-*; choose another study name")
 
 def run_sweep(sweep: Sweep, data: MNIST, on_trial=None, stop: threading.Event | None = None,
-              directory: Path | None = None) -> dict:
+              directory: Path | None = None, log=None) -> dict:
     """Run trials of `sweep.study` until its budget is spent and no trial runs elsewhere; return
-    `study_summary`. `on_trial(row)` hears of each trial this worker finishes; setting `stop` ends
-    the current trial between batches (recorded as failed) and the sweep with it."""
+    `study_summary`. `on_trial(row)` hears of each trial this worker finishes, `log(line)` of a
+    repaired journal or a run that could not be stored with the study; setting `stop` ends the
+    current trial between batches (recorded as failed) and the sweep with it."""
     import optuna
 
     refuse_in_demo("Sweeps")
     stop = stop or threading.Event()
     space = sweep.space if sweep.space is not None else default_space(sweep.base, data)
     url = sweep.storage or default_storage(sweep.study, directory)
-    storage, journal = open_storage(url, sweep.heartbeat)
+    storage, journal, checked = open_storage(url, sweep.heartbeat)
+    if checked.note and log is not None:
+        log(checked.note)
     study = optuna.create_study(study_name=sweep.study, storage=storage, direction="maximize", load_if_exists=True,
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=sweep.startup_trials))
     check_same_sweep(study, sweep.fingerprint(space), url)
     target = journal.with_name(journal.name + ".budget") if journal is not None else \
         (Path(directory) if directory is not None else runs_dir()) / SWEEPS_FOLDER / f"{sweep.study}.budget"
     lock = BudgetLock(target)
-    objective = Objective(sweep, space, without_test(data), lock, stop, directory)
+    objective = Objective(sweep, space, without_test(data), lock, stop, directory, artifact_store(checked), log)
     callbacks = [lambda study, trial: on_trial(trial_row(trial))] if on_trial is not None else []
     interrupted = False
     with warnings.catch_warnings():
@@ -247,7 +255,8 @@ def study_summary(study, storage: str | None = None) -> dict:
                              f"{retries[row['number']]}")
     complete = [row for row in rows if row["state"] == "complete" and row["val_acc"] is not None]
     best = max(complete, key=lambda row: row["val_acc"]) if complete else None
-    return {"study": study.study_name, "storage": storage, "optuna": optuna.__version__,
+    return {"study": study.study_name, "storage": safe_url(storage) if storage else storage,
+            "optuna": optuna.__version__,
             "objective": "best validation accuracy (%); the test split is never read",
             "settings": study.user_attrs.get("sweep"), "trials": rows,
             "best": None if best is None else {key: best[key] for key in ("number", "params", "val_acc", "run")}}

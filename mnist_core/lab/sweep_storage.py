@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..store.runs import runs_dir
 from ..training.config import ConfigError
+from .storage_check import check_storage, safe_url
 
 SWEEPS_FOLDER = ".sweeps"  # inside the runs folder; hidden, so list_runs never takes it for a run
 
@@ -28,34 +29,35 @@ def default_storage(study: str, directory: Path | None = None) -> str:
     return str((Path(directory) if directory is not None else runs_dir()) / SWEEPS_FOLDER / f"{study}.journal")
 
 def open_storage(url: str, heartbeat: int):
-    """(Optuna storage with heartbeats and retries, the file whose lock guards the budget or None).
+    """(Optuna storage with heartbeats and retries, the journal file or None, the checked Storage).
     A URL with "://" is a database (sqlite:///file.db, postgresql://..., mysql://...); anything else
-    is a journal file (an optional "journal:" prefix is dropped)."""
+    is a journal file (an optional "journal:" prefix is dropped). The storage is checked (and a cut
+    journal repaired, `checked.note` says so) before anything is written: storage_check."""
     import optuna
 
+    checked = check_storage(url)
+    url = checked.url
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
         grace = GRACE_BEATS * heartbeat
         if "://" in url:
-            if url.startswith(("redis", "journal")):
-                raise ConfigError(f"storage: {url!r}: use a journal file path or a database URL (sqlite:///..., "
-                                  f"postgresql://..., mysql://...)")
             try:
                 storage = optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat, grace_period=grace,
                                                      heartbeat_stale_trial_callback=retry)
             except (ImportError, ValueError, RuntimeError) as error:
-                raise ConfigError(f"storage {url}: {error}") from None
+                raise ConfigError(f"storage {safe_url(url)}: {error}") from None
             except Exception as error:  # noqa: BLE001 - SQLAlchemy's errors: the database cannot be reached
-                raise ConfigError(f"storage {url}: {type(error).__name__}: {str(error).splitlines()[0]}") from None
-            return storage, None
+                raise ConfigError(f"storage {safe_url(url)}: cannot be reached ({type(error).__name__}: "
+                                  f"{str(error).strip().splitlines()[0][:200]})") from None
+            return storage, None, checked
         path = Path(url.removeprefix("journal:")).expanduser()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             backend = optuna.storages.journal.JournalFileBackend(str(path))
         except OSError as error:
             raise ConfigError(f"storage {path}: {error.strerror or error}") from None
-        return _heartbeat_journal_storage()(backend, heartbeat, grace, retry), path
+        return _heartbeat_journal_storage()(backend, heartbeat, grace, retry), path, checked
 
 @functools.cache
 def _heartbeat_journal_storage():

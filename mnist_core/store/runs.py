@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..training.callbacks import Callback
 from ..training.config import ConfigError, TrainConfig
+from ..training.devices import device_name
 from .checkpoint import save_checkpoint
 from .records import Record, clean_stale_temporaries, json_safe, metrics_csv, summarize, write_json
 from .shipped import list_checkpoints
@@ -197,6 +198,7 @@ class RunRecorder(Callback):
                  "step": done, "total_steps": total, "elapsed_s": elapsed,
                  "images_per_s": rate * state.config.batch_size,
                  "eta_s": (total - done) / rate if rate else None, "pid": os.getpid(),
+                 "device": device_name(state.device),
                  "updated_at": time.time(), "started_at": self.started, "created_at": self.created_at, **extra}
         write_json(self.folder / STATUS, json_safe(value))
         self.last_write = time.time()
