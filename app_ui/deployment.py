@@ -1,8 +1,9 @@
 """How this server is deployed: the lab's mode (full or demo) and the demo's banner.
 
 The mode is `MNIST_LAB_MODE` in the environment, or the same key in `.streamlit/secrets.toml`
-(a hosted app's secrets): `read_mode_from_secrets` copies the secret into the environment once,
-so mnist_core (which refuses what demo mode forbids) sees the same mode as the pages.
+(a hosted app's secrets): `read_mode_from_secrets` copies the secret (and `MNIST_SWEEP_STORAGE`,
+the storage URL Compare's Sweeps opens) into the environment once, so mnist_core (which refuses
+what demo mode forbids) sees the same settings as the pages.
 """
 from __future__ import annotations
 
@@ -14,15 +15,20 @@ MODE_ENV = "MNIST_LAB_MODE"  # = mnist_core.lab.mode.MODE_ENV; not imported here
 # and the router must draw before that (app_ui.warmup)
 
 
+SETTINGS_FROM_SECRETS = (MODE_ENV, "MNIST_SWEEP_STORAGE")  # the second: app_ui.sweep_view's storage URL
+
+
 def read_mode_from_secrets() -> None:
-    if MODE_ENV in os.environ:
-        return  # the environment wins over secrets
-    try:
-        value = st.secrets.get(MODE_ENV)
-    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one: the default mode
-        value = None
-    if value:
-        os.environ[MODE_ENV] = str(value)
+    """Copy the lab's settings from the app's secrets into the environment (the environment wins)."""
+    for key in SETTINGS_FROM_SECRETS:
+        if key in os.environ:
+            continue
+        try:
+            value = st.secrets.get(key)
+        except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one: the default
+            value = None
+        if value:
+            os.environ[key] = str(value)
 
 
 def demo_banner() -> None:

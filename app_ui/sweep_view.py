@@ -1,16 +1,28 @@
-"""The Compare page's "Sweeps": pick a study; its best-so-far curve, which settings mattered most
-(Optuna's importances), the varied settings as parallel coordinates coloured by validation
-accuracy, and its trials as a table. Shown only once a study exists in the runs folder. The
-rows are mnist_core.reports.sweeps'; this module only draws them.
+"""The Compare page's "Sweeps": pick a study, from this lab's runs folder or from a storage URL
+that other machines' workers share (`MNIST_SWEEP_STORAGE`, in the environment or
+.streamlit/secrets.toml, or the field on the page; read only); its best-so-far curve, which
+settings mattered most (Optuna's importances), every trial's curves, the varied settings as
+parallel coordinates coloured by validation accuracy, its trials as a table, and a button that
+brings a trial trained elsewhere into this lab as a run. The Sweeps heading shows once there is a
+study to show. The rows are mnist_core.reports.sweeps'; this module only draws them.
 """
 from __future__ import annotations
+
+import os
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from mnist_core.lab.mode import DemoModeError, is_demo
+from mnist_core.lab.storage_check import StorageError, safe_url
+from mnist_core.lab.sweep_results import import_trial
+from mnist_core.lab.sweep_storage import default_storage
 from mnist_core.reports.sweeps import StudyNotFoundError, list_studies, study_stamp, sweep_report
-from mnist_core.store.runs import runs_dir
+from mnist_core.store.runs import RunError, list_runs, runs_dir
+
+STORAGE_ENV = "MNIST_SWEEP_STORAGE"  # a storage URL whose studies Compare shows beside this lab's
+REMOTE = "storage:"  # the Study chooser's value for a study of the storage URL (local ones: the name)
 
 STATE_COLOURS = alt.Scale(domain=["complete", "pruned", "failed", "running", "waiting"],
                           range=["#4c78a8", "#f58518", "#e45756", "#9d9d9d", "#c7c7c7"])
@@ -20,6 +32,31 @@ STATE_COLOURS = alt.Scale(domain=["complete", "pruned", "failed", "running", "wa
 def cached_report(study: str, directory: str, stamp: tuple) -> dict:
     """One read of the study's journal per change of it (`stamp`: its size and modification time)."""
     return sweep_report(study, directory)
+
+
+@st.cache_data(show_spinner=False, max_entries=16, ttl=15)
+def cached_storage_report(study: str, url: str) -> dict:
+    """A study of a storage URL, read again at most every 15 s (a database has no file to stamp)."""
+    return sweep_report(study, storage=url)
+
+
+@st.cache_data(show_spinner=False, max_entries=8, ttl=15)
+def cached_storage_studies(url: str) -> list[str]:
+    return list_studies(storage=url)
+
+
+def trial_curves_chart(rows: list[dict]) -> alt.Chart:
+    """Every trial's accuracy per epoch (validation solid, train dashed), one colour per trial."""
+    frame = pd.DataFrame(rows)
+    return alt.Chart(frame, height=280, title="every trial's curves (validation solid, train dashed)").mark_line(
+        point=True, strokeWidth=1.5).encode(
+        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("accuracy:Q", title="accuracy (%)", scale=alt.Scale(zero=False)),
+        color=alt.Color("trial:N", legend=alt.Legend(orient="right", columns=2)),
+        strokeDash=alt.StrokeDash("split:N", scale=alt.Scale(domain=["validation", "train"], range=[[1, 0], [4, 3]]),
+                                  legend=None),
+        detail="split:N",
+        tooltip=["trial", "state", "split", "epoch", alt.Tooltip("accuracy:Q", format=".2f")])
 
 
 def best_so_far_chart(series: list[dict]) -> alt.Chart:
@@ -96,20 +133,52 @@ def headline(report: dict) -> str:
     return f"**{report['study']}** searches {searched}: {len(report['trials'])} trial(s); {found}."
 
 
+def storage_url() -> str:
+    """The storage URL field (its first value: MNIST_SWEEP_STORAGE, from the environment or the app's
+    secrets, copied there by app_ui.deployment), stripped."""
+    if "sweep_storage" not in st.session_state:
+        st.session_state.sweep_storage = os.environ.get(STORAGE_ENV, "")
+    return (st.session_state.sweep_storage or "").strip()
+
+
 def sweep_section() -> None:
-    """The Sweeps section (nothing at all while the runs folder holds no study)."""
-    studies = list_studies()
-    if not studies:
-        return
-    st.subheader("Sweeps")
-    st.caption("Optuna searches of a recipe on the validation split (the test split is never read); every trial "
-               "is a run (`<study>-trial<N>`), so it can be picked above, opened on Evaluate or promoted.")
-    study = st.selectbox("Study", studies, key="sweep_study")
+    """The Sweeps section: nothing but the storage field while there is no study to show."""
+    local = list_studies()
+    url = storage_url()
+    remote, problem = [], None
+    if url:
+        try:
+            remote = cached_storage_studies(url)
+        except (StorageError, OSError) as error:
+            problem = str(error)
+    if local or remote or problem:
+        st.subheader("Sweeps")
+        st.caption("Optuna searches of a recipe on the validation split (the test split is never read); every trial "
+                   "is a run (`<study>-trial<N>`), so it can be picked above, opened on Evaluate or promoted.")
+        if problem:
+            st.error(problem)
+        if local or remote:
+            show_study(local, remote, url)
+    with st.expander("Studies on a shared storage (other machines' workers)", expanded=bool(url)):
+        st.text_input("Storage URL", key="sweep_storage", placeholder="postgresql://USER@HOST/DB, sqlite:///sweeps.db "
+                      "or a journal file", help="Read only: nothing is written to it. Set MNIST_SWEEP_STORAGE (in the "
+                      "environment or .streamlit/secrets.toml) to open it here by default.")
+
+
+def show_study(local: list[str], remote: list[str], url: str) -> None:
+    options = local + [REMOTE + study for study in remote]
+    where = f"on {safe_url(url)}" if url else ""
+    study = st.selectbox("Study", options, key="sweep_study",
+                         format_func=lambda value: f"{value.removeprefix(REMOTE)} ({where})" if value.startswith(REMOTE)
+                         else f"{value} (this lab)")
     directory = str(runs_dir())
     try:
-        report = cached_report(study, directory, study_stamp(study, directory))
-    except (StudyNotFoundError, KeyError) as error:  # deleted meanwhile, or a journal without its study
-        st.error(f"Cannot read study {study}: {error}")
+        if study.startswith(REMOTE):
+            report = cached_storage_report(study.removeprefix(REMOTE), url)
+        else:
+            report = cached_report(study, directory, study_stamp(study, directory))
+    except (StudyNotFoundError, StorageError, KeyError) as error:  # deleted meanwhile, or a journal without its study
+        st.error(f"Cannot read study {study.removeprefix(REMOTE)}: {error}")
         return
     st.markdown(headline(report))
     if not report["best_so_far"]:
@@ -122,7 +191,34 @@ def sweep_section() -> None:
         right.caption(report["importance_note"])
     else:
         right.info(report["importance_note"])
+    if report["curves"]:
+        st.altair_chart(trial_curves_chart(report["curves"]))
     if report["parallel"]:
         st.altair_chart(parallel_chart(report["parallel"], report["axes"]))
     st.dataframe(trials_frame(report["trials"]), hide_index=True, width="stretch",
                  column_config={"val (%)": st.column_config.NumberColumn(format="%.2f")})
+    import_form(report, url if study.startswith(REMOTE) else default_storage(study))
+
+
+def import_form(report: dict, source: str) -> None:
+    """Bring a trial whose run is not in this runs folder (trained on another machine) in as a run."""
+    if (done := st.session_state.pop("sweep_imported", None)) is not None:
+        st.success(done)
+    here = {run.name for run in list_runs()}
+    rows = {row["number"]: row for row in report["trials"]}
+    missing = [number for number in report["importable"] if rows.get(number, {}).get("run") not in here]
+    if not missing or is_demo():
+        return
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    number = left.selectbox("A trial trained elsewhere", missing, key="sweep_import_trial",
+                            format_func=lambda n: f"trial {n} · {rows[n]['state']} · val "
+                            + (f"{rows[n]['val_acc']:.2f}%" if rows[n]["val_acc"] is not None else "-"))
+    if right.button("Bring into this lab", key="sweep_import"):
+        try:
+            run = import_trial(source, report["study"], number)
+        except (RunError, StorageError, DemoModeError) as error:
+            st.error(str(error))
+            return
+        st.session_state.sweep_imported = (f"Trial {number} of {report['study']} is run **{run.name}** here now: pick "
+                                           f"it above, open it on Evaluate or promote it.")
+        st.rerun()  # the page's lists of runs include it from now on

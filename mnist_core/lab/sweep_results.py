@@ -39,7 +39,9 @@ class DatabaseArtifactStore:
                                        sqlalchemy.Column("artifact_id", sqlalchemy.String(64), primary_key=True),
                                        sqlalchemy.Column("body", sqlalchemy.LargeBinary, nullable=False))
         if create:
-            metadata.create_all(self._engine, tables=[self._table])
+            from .sweep_storage import first_to_create
+
+            first_to_create(lambda: metadata.create_all(self._engine, tables=[self._table]))
 
     def open_reader(self, artifact_id: str):
         from optuna.artifacts.exceptions import ArtifactNotFound

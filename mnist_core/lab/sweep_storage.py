@@ -8,6 +8,7 @@ Optuna 5.1's JournalStorage has no heartbeat (only RDBStorage does; optuna/optun
 from __future__ import annotations
 
 import functools
+import random
 import time
 import warnings
 from pathlib import Path
@@ -43,8 +44,8 @@ def open_storage(url: str, heartbeat: int):
         grace = GRACE_BEATS * heartbeat
         if "://" in url:
             try:
-                storage = optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat, grace_period=grace,
-                                                     heartbeat_stale_trial_callback=retry)
+                storage = first_to_create(lambda: optuna.storages.RDBStorage(
+                    url, heartbeat_interval=heartbeat, grace_period=grace, heartbeat_stale_trial_callback=retry))
             except (ImportError, ValueError, RuntimeError) as error:
                 raise ConfigError(f"storage {safe_url(url)}: {error}") from None
             except Exception as error:  # noqa: BLE001 - SQLAlchemy's errors: the database cannot be reached
@@ -58,6 +59,23 @@ def open_storage(url: str, heartbeat: int):
         except OSError as error:
             raise ConfigError(f"storage {path}: {error.strerror or error}") from None
         return _heartbeat_journal_storage()(backend, heartbeat, grace, retry), path, checked
+
+def first_to_create(make, attempts: int = 5):
+    """`make()`, which creates tables where none exist yet; when N workers start at once on an empty
+    database, all but one lose the race to create them (an IntegrityError or "already exists"):
+    they try again, and find the tables made."""
+    import sqlalchemy
+
+    for attempt in range(attempts):
+        try:
+            return make()
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError) \
+                as error:
+            racing = isinstance(error, sqlalchemy.exc.IntegrityError) or "already exists" in str(error)
+            if not racing or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 + random.random() * (attempt + 1))
+
 
 @functools.cache
 def _heartbeat_journal_storage():

@@ -1,9 +1,12 @@
-"""Sweeps as tables: the studies in a runs folder, a study's trials as rows, its best-so-far series,
-the varied settings on 0-1 axes (for parallel coordinates) and which settings mattered most.
+"""Sweeps as tables: the studies in a runs folder or in a storage URL (a database or journal that
+workers on other machines share), a study's trials as rows with their per-epoch curves, its
+best-so-far series, the varied settings on 0-1 axes (for parallel coordinates) and which settings
+mattered most.
 
-Read-only: studies are opened from their journal files (`lab.sweep` writes them) and nothing
-here trains or draws; the Compare and Train pages turn these rows into Altair charts. Optuna is
-imported inside functions, so `import mnist_core` stays fast.
+Read-only: studies are opened from their journal files (`lab.sweep` writes them) or through
+`lab.storage_check.readable_storage` (which creates nothing), and nothing here trains or draws;
+the Compare and Train pages turn these rows into Altair charts. Optuna is imported inside
+functions, so `import mnist_core` stays fast.
 """
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ import math
 import warnings
 from pathlib import Path
 
-from ..lab.sweep import study_summary
+from ..lab.storage_check import readable_storage, safe_url
+from ..lab.sweep import study_summary, trial_row
+from ..lab.sweep_results import ARCHIVE_ATTR
 from ..lab.sweep_storage import SWEEPS_FOLDER
 from ..store.runs import runs_dir
 
@@ -27,8 +32,13 @@ def _sweeps_folder(directory: Path | None) -> Path:
     return (Path(directory) if directory is not None else runs_dir()) / SWEEPS_FOLDER
 
 
-def list_studies(directory: Path | None = None) -> list[str]:
-    """The studies swept into this runs folder (its default journal files), newest first."""
+def list_studies(directory: Path | None = None, storage: str | None = None) -> list[str]:
+    """The studies swept into this runs folder (its default journal files), newest first; or, given
+    a storage URL, every study in it (StorageError, one line, when it cannot be read)."""
+    if storage is not None:
+        import optuna
+
+        return sorted(optuna.get_all_study_names(storage=readable_storage(storage)))
     folder = _sweeps_folder(directory)
     journals = [path for path in folder.glob(f"*{JOURNAL}") if path.is_file()] if folder.is_dir() else []
     return [path.name.removesuffix(JOURNAL) for path in sorted(journals, key=lambda p: -p.stat().st_mtime)]
@@ -44,11 +54,17 @@ def study_stamp(study: str, directory: Path | None = None) -> tuple:
     return info.st_size, info.st_mtime_ns
 
 
-def load_study(study: str, directory: Path | None = None):
-    """The Optuna study from <runs>/.sweeps/<study>.journal (plain JournalStorage: reading only)."""
+def load_study(study: str, directory: Path | None = None, storage: str | None = None):
+    """The Optuna study from <runs>/.sweeps/<study>.journal, or from the storage URL `storage`
+    (reading only)."""
     import optuna
     from optuna.storages.journal import JournalFileBackend
 
+    if storage is not None:
+        try:
+            return optuna.load_study(study_name=study, storage=readable_storage(storage))
+        except KeyError:
+            raise StudyNotFoundError(f"no study {study!r} in {safe_url(storage)}") from None
     path = _sweeps_folder(directory) / f"{study}{JOURNAL}"
     if not path.is_file():
         known = ", ".join(list_studies(directory)) or "none"
@@ -156,15 +172,42 @@ def importances(study) -> tuple[dict[str, float], str]:
     )
 
 
-def sweep_report(study: str, directory: Path | None = None) -> dict:
-    """Everything the Compare page shows of a study, from one read of its journal: `study_summary`
-    (trials, best, settings) plus best_so_far, parallel (coordinates) and its axes, importances and
-    their note."""
-    loaded = load_study(study, directory)
-    summary = study_summary(loaded, str(_sweeps_folder(directory) / f"{study}{JOURNAL}"))
+def trial_curves(study) -> list[dict]:
+    """Every trial's accuracy per epoch: [{trial, state, epoch, split, accuracy}], train and
+    validation from the curves the trial kept (`history`, lab.sweep_results), or the validation
+    accuracies it reported to the pruner for trials that kept none."""
+    rows = []
+    for trial in study.get_trials(deepcopy=False):
+        state = trial_row(trial)["state"]
+        history = trial.user_attrs.get("history")
+        if isinstance(history, list) and history:
+            for row in history:
+                if not isinstance(row, dict) or row.get("partial") or "epoch" not in row:
+                    continue
+                for split, key in (("train", "train_acc"), ("validation", "val_acc")):
+                    value = row.get(key)
+                    if isinstance(value, (int, float)) and math.isfinite(value):
+                        rows.append({"trial": trial.number, "state": state, "epoch": row["epoch"], "split": split,
+                                     "accuracy": value})
+            continue
+        for epoch, value in sorted(trial.intermediate_values.items()):
+            if math.isfinite(value):
+                rows.append({"trial": trial.number, "state": state, "epoch": epoch, "split": "validation",
+                             "accuracy": value})
+    return rows
+
+
+def sweep_report(study: str, directory: Path | None = None, storage: str | None = None) -> dict:
+    """Everything the Compare page shows of a study, from one read of its storage: `study_summary`
+    (trials, best, settings) plus each trial's curves, best_so_far, parallel (coordinates) and its
+    axes, importances and their note, and which trials kept a run that can be imported."""
+    loaded = load_study(study, directory, storage)
+    summary = study_summary(loaded, storage or str(_sweeps_folder(directory) / f"{study}{JOURNAL}"))
     space = (summary["settings"] or {}).get("space")
     ranked, note = importances(loaded)
-    return {**summary, "best_so_far": best_so_far(summary["trials"]),
+    importable = [trial.number for trial in loaded.get_trials(deepcopy=False) if ARCHIVE_ATTR in trial.user_attrs]
+    return {**summary, "curves": trial_curves(loaded), "importable": importable,
+            "best_so_far": best_so_far(summary["trials"]),
             "parallel": parallel_coordinates(summary["trials"], space), "axes": axis_ends(summary["trials"], space),
             "importances": ranked,
             "importance_note": note}
