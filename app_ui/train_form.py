@@ -14,7 +14,8 @@ from mnist_core.lab.mode import fit_demo
 from mnist_core.models import list_models, model_info
 from mnist_core.models.spec import network_parameters
 from mnist_core.store import runs
-from mnist_core.training.config import LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULERS, ConfigError, TrainConfig
+from mnist_core.training.config import DEVICES, LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULERS, ConfigError, TrainConfig
+from mnist_core.training.devices import available_devices
 from mnist_core.training.planning import estimate_duration
 from mnist_core.training.recipes import default_config, get_recipe, list_recipes, spec_config
 
@@ -59,6 +60,7 @@ FIELDS = {
     "translate": ("Shift (± fraction)", "float"),
     "scale": ("Zoom (± fraction)", "float"),
     "precision": ("Precision", PRECISIONS),
+    "device": ("Device", DEVICES),  # a chooser only where this machine has more than the CPU
 }
 
 
@@ -171,6 +173,10 @@ def settings_form() -> None:
         number(row[0], "rotation", step=1.0, fmt="%.1f")
         number(row[1], "translate", step=0.01, fmt="%.2f")
         number(row[2], "scale", step=0.01, fmt="%.2f")
+        devices = available_devices()
+        if len(devices) > 1:
+            row[3].selectbox("Device", ["auto", *devices], key="form_device",
+                             help="auto: CUDA, then Apple MPS, then the CPU. The run records where it trained.")
 
 
 @st.cache_data(show_spinner=False, ttl=600)

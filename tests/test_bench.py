@@ -24,6 +24,7 @@ def test_run_bench_reports_every_figure(result):
     assert result["latency_ms_p95"] >= result["latency_ms_p50"]
     assert result["threads"] == 1 and result["torch_version"] == torch.__version__
     assert isinstance(result["channels_last"], bool)
+    assert result["device"] == "cpu" and "cpu" in result["devices_available"]  # where it timed, what exists
     assert result["speedup_bf16"] == pytest.approx(
         result["project_bf16_images_per_s"] / result["baseline_bf16_pass_images_per_s"])
     assert set(result["goals"]) == {"speedup", "speedup_bf16", "eval_10k_seconds", "latency_ms_p50"}

@@ -224,3 +224,20 @@ def test_a_schedule_too_short_for_the_data_is_refused_before_a_run_exists(cli, t
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "onecycle needs more than one batch in each phase; 2 batches" in refused.stderr
     assert json.loads(cli("runs", "--json").stdout) == []  # no failed run left behind
+
+
+def test_device_flag_trains_there_records_it_and_refuses_a_missing_one(cli, runs_folder):
+    import torch
+
+    env = {"MNIST_RUNS": str(runs_folder)}
+    trained = cli("train", "--model", "frontier", "--epochs", "1", "--limit", "256", "--batch-size", "32",
+                  "--device", "cpu", "--name", "on-cpu", env=env)
+    assert trained.returncode == 0, trained.stderr
+    row = next(row for row in json.loads(cli("runs", "--json", env=env).stdout) if row["name"] == "on-cpu")
+    assert row["device"] == "cpu"
+    if not torch.cuda.is_available():
+        missing = cli("train", "--model", "frontier", "--limit", "256", "--device", "cuda", env=env)
+        assert missing.returncode == 2 and "no CUDA GPU" in missing.stderr and "cpu" in missing.stderr
+        assert len(missing.stderr.strip().splitlines()) == 1
+    bad = cli("sweep", "--model", "frontier", "--device", "tpu")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

@@ -113,10 +113,13 @@ def _settle_exited_worker(folder: Path, returncode: int) -> None:
 
 def check_trainable(config: TrainConfig, data=None) -> None:
     """ConfigError when `config` cannot train on `data` (default: the full training split), e.g. a
-    one-cycle schedule with too few batches: refused before a run folder exists."""
+    one-cycle schedule with too few batches, or a device this machine does not have: refused
+    before a run folder exists."""
     from ..data.mnist import images_per_epoch
+    from ..training.devices import pick_device
     from ..training.loop import check_schedule, planned_batches
 
+    pick_device(config.device)
     train_size = len(data.train) if data is not None else images_per_epoch(None, config.validation_size)
     check_schedule(config, planned_batches(config, train_size))
     check_demo_run(config)  # demo mode's caps (nothing in full mode)

@@ -44,6 +44,7 @@ from ..data.augment import augment_from_config
 from ..data.mnist import MNIST, DatasetError, check_files, data_root, load_mnist, raw_dir, test_images_uint8
 from ..models import create_model
 from ..training.callbacks import Callback
+from ..training.devices import available_devices
 from ..training.loop import fit, make_optimizer, train_step
 from ..training.machine import machine_info, resolve
 from ..training.recipes import default_config
@@ -332,6 +333,7 @@ def run_bench(batches: int = 100, latency_runs: int = 200, *, threads: int | Non
         }
         chosen = resolve(default_config(MODEL, device="cpu", precision="auto"))  # what "auto" picks here
         result.update(precision=chosen.precision, precision_reason=chosen.extra["precision_reason"],
+                      device="cpu", devices_available=available_devices(),  # bench times the CPU path
                       cpu_capability=machine_info()["cpu_capability"],
                       machine=machine_info(precision=chosen.precision))
     finally:
