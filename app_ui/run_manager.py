@@ -1,5 +1,6 @@
 """Managing runs that are not training: reuse settings, downloads, promote / un-promote, delete
-(each asks first), and the table of every run.
+(each asks first), and the table of every run with Upload (a run from another machine's lab: its
+`runs export` zip or this table's Download). Not in demo mode: no run leaves or enters a shared lab.
 """
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core.data.mnist import DatasetError
-from mnist_core.lab import launch, promotion
+from mnist_core.lab import launch, promotion, transfer
 from mnist_core.lab.mode import is_demo
 from mnist_core.store import runs
 from mnist_core.store.shipped import list_checkpoints
@@ -31,8 +32,13 @@ def run_actions(run: runs.Run) -> None:
                           icon=":material/download:")
         c.download_button("Weights (.pt)", run.weights_path.read_bytes(), f"{run.name}.pt",
                           icon=":material/download:")
-    if is_demo():  # a public demo: promoting and deleting are off (and refused in mnist_core too)
+    if is_demo():  # a public demo: promoting, deleting and moving runs are off (and refused in mnist_core too)
         return
+    if run.status not in ("running", "damaged"):
+        a.download_button("Run (.zip)", transfer.download(run.name), f"{run.name}.zip", "application/zip",
+                          icon=":material/archive:", key="download_run",
+                          help="The whole run (record, curves, weights) as one file: Upload it below on another "
+                               "machine's lab, or `python -m mnist_core runs import FILE.zip`")
     if d.button("Promote…", icon=":material/upload:", disabled=run.status != "finished",
                 help="Copy into checkpoints/ so every page offers it (finished runs only)"
                 if run.status == "finished" else f"Only finished runs can be promoted; this one is {run.status}."):
@@ -112,6 +118,8 @@ def runs_table(all_runs: list[runs.Run]) -> None:
                              "started (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                              "wall time (s)": st.column_config.NumberColumn(format="%.0f")})
     st.caption("Click a row to open that run above.")
+    if not is_demo():
+        upload_run()
     picked = event.selection.rows if event is not None else []
     if picked:
         name = rows[picked[0]]["run"]
@@ -119,3 +127,20 @@ def runs_table(all_runs: list[runs.Run]) -> None:
             st.session_state.last_pick = name
             st.session_state[OPEN] = name
             st.rerun()
+
+
+def upload_run() -> None:
+    """A run's zip from another machine, checked like a checkpoint, into this runs folder (once per file)."""
+    upload = st.file_uploader("Bring a run in (its .zip: Download above, or `runs export`)", type=["zip"],
+                              key="run_upload")
+    if upload is None or st.session_state.get("run_uploaded") == upload.file_id:
+        return
+    st.session_state.run_uploaded = upload.file_id
+    try:
+        run = transfer.import_archive(upload.getvalue())  # under the name it was exported with
+    except runs.RunError as error:
+        st.error(str(error))
+        return
+    st.session_state[OPEN] = run.name
+    st.toast(f"Imported run {run.name}")
+    st.rerun()

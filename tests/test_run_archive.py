@@ -156,3 +156,20 @@ def test_a_run_that_trains_or_does_not_exist_is_not_exported(trained, tmp_path):
     with pytest.raises(ArchiveError, match="folder"):
         export_run("travels", tmp_path, here)
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_the_all_runs_table_offers_a_runs_zip_in_full_mode_only(trained, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    here, _ = trained
+    monkeypatch.setenv("MNIST_RUNS", str(here))
+    labels = {}
+    for mode in ("full", "demo"):
+        monkeypatch.setenv("MNIST_LAB_MODE", mode)
+        app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "train.py"), default_timeout=60)
+        app.session_state["open_run"] = "travels"
+        app.run()
+        assert not app.exception
+        labels[mode] = [element.proto.label for element in app.get("download_button")]
+    assert "Run (.zip)" in labels["full"] and "Run (.zip)" not in labels["demo"]
+    assert "Metrics (CSV)" in labels["demo"]  # what a demo visitor may still take
