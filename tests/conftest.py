@@ -116,3 +116,38 @@ def no_orphan_workers(tmp_path_factory):
                 os.kill(int(proc.name), signal.SIGTERM)
             except OSError:
                 pass
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Debian Chromium for every browser module (skipped where it is not installed)."""
+    import shutil
+
+    from browser import CHROMIUM, CHROMIUM_ARGS
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip("Debian chromium not installed (make test installs it)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class SharedApp:
+    url: str
+    browser: object
+    runs: Path  # the server's runs folder
+
+
+@pytest.fixture(scope="session")
+def shared_app(tmp_path_factory, chromium):
+    """One Streamlit server for the browser modules that need no special environment (draw, lab,
+    sessions): a runs folder and a cache of its own. Modules that need another environment (demo
+    mode, scratch checkpoints, a server no one has visited) start their own."""
+    from browser import streamlit_server
+
+    runs, cache = tmp_path_factory.mktemp("shared-runs"), tmp_path_factory.mktemp("shared-cache")
+    with streamlit_server({"MNIST_RUNS": str(runs), "MNIST_CACHE": str(cache)}) as url:
+        yield SharedApp(url, chromium, runs)

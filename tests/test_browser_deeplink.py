@@ -3,20 +3,13 @@
 Until some session has called st.navigation, Streamlit runs a deep-linked page straight from
 pages/ with an automatic navigation ("streamlit app", "compare", ...); app_ui turns that fallback
 off and reruns, so the same URL goes through the router (checked to fail without it)."""
-import shutil
 
-import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
+from browser import ARTIFACTS, streamlit_server
 
 
-def test_first_visit_to_a_deep_link_uses_the_router(tmp_path):
-    with streamlit_server({"MNIST_RUNS": str(tmp_path)}) as url, \
-            playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
+def test_first_visit_to_a_deep_link_uses_the_router(tmp_path, chromium):
+    with streamlit_server({"MNIST_RUNS": str(tmp_path)}) as url:  # its own server: no session has visited it
+        page = chromium.new_page(viewport={"width": 1300, "height": 900})
         page.goto(url + "/train")  # the very first session on this server
         page.get_by_text("Train an iteration").first.wait_for(timeout=60000)
         nav = page.locator("[data-testid='stSidebarNav']")
@@ -26,4 +19,4 @@ def test_first_visit_to_a_deep_link_uses_the_router(tmp_path):
         text = nav.inner_text()
         assert "streamlit app" not in text and "Draw" in text and "Compare" in text
         assert page.url.rstrip("/").endswith("/train")
-        browser.close()
+        page.close()

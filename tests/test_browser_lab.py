@@ -1,23 +1,19 @@
 """The lab like a user: build a 3-layer network from blocks, see its parameter count, train it one
 epoch on 2,000 images and find it on Compare; queue two runs and see them finish in order."""
-import shutil
 import time
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, set_number, streamlit_server
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
+from browser import ARTIFACTS, set_number
 
 
 @pytest.fixture(scope="module")
-def app(runs_folder, tmp_path_factory):
-    cache = tmp_path_factory.mktemp("cache")
-    with streamlit_server({"MNIST_RUNS": str(runs_folder), "MNIST_CACHE": str(cache)}) as url:
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield url, browser
-            browser.close()
+def app(shared_app):
+    return shared_app.url, shared_app.browser
+
+
+@pytest.fixture(scope="module")
+def runs_folder(shared_app):
+    return shared_app.runs
 
 
 def settle(page) -> None:

@@ -1,15 +1,12 @@
 """Visitors like users in headless Chromium: two sessions on one server never see each other's
 drawing or form; a server in demo mode shows its banner, offers no Delete/Promote, and trains a
 capped run to the end."""
-import shutil
 import time
 
 import pytest
 from browser import (
     ARTIFACTS,
     CANVAS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     METRIC,
     clear_canvas,
     digit_strokes,
@@ -18,16 +15,10 @@ from browser import (
     stroke,
 )
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
-
 
 @pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(chromium):
+    return chromium
 
 
 def draw(page, digit: int) -> str:
@@ -52,26 +43,27 @@ def open_page(browser, url: str, name: str | None = None):
     return page
 
 
-def test_two_sessions_never_see_each_others_drawing_or_form(browser, runs_folder):
-    with streamlit_server({"MNIST_RUNS": str(runs_folder)}) as url:
-        first = open_page(browser, url)
-        assert draw(first, 7) == "7"
-        second = open_page(browser, url)
-        second.wait_for_load_state("networkidle")
-        second.wait_for_timeout(1000)
-        assert second.locator(METRIC).count() == 0, "a new session must not show another's prediction"
-        assert draw(second, 1) == "1"
-        first.wait_for_timeout(1500)
-        assert first.locator(METRIC).first.inner_text().strip() == "7", "the first session keeps its own answer"
-        for page in (first, second):  # the form, too, is each session's own
-            page.locator("[data-testid='stSidebarNav']").get_by_text("Train", exact=True).click()
-            page.get_by_role("button", name="Start training").first.wait_for(timeout=60000)
-        set_number(first, "Epochs", 3)
-        second.reload()
-        second.get_by_role("button", name="Start training").first.wait_for(timeout=60000)
-        second.wait_for_load_state("networkidle")
-        assert second.get_by_label("Epochs", exact=True).input_value() != "3"
-        assert first.get_by_label("Epochs", exact=True).input_value() == "3"
+def test_two_sessions_never_see_each_others_drawing_or_form(browser, shared_app):
+    url = shared_app.url
+    # the shared server: other modules' sessions have come and gone before these two
+    first = open_page(browser, url)
+    assert draw(first, 7) == "7"
+    second = open_page(browser, url)
+    second.wait_for_load_state("networkidle")
+    second.wait_for_timeout(1000)
+    assert second.locator(METRIC).count() == 0, "a new session must not show another's prediction"
+    assert draw(second, 1) == "1"
+    first.wait_for_timeout(1500)
+    assert first.locator(METRIC).first.inner_text().strip() == "7", "the first session keeps its own answer"
+    for page in (first, second):  # the form, too, is each session's own
+        page.locator("[data-testid='stSidebarNav']").get_by_text("Train", exact=True).click()
+        page.get_by_role("button", name="Start training").first.wait_for(timeout=60000)
+    set_number(first, "Epochs", 3)
+    second.reload()
+    second.get_by_role("button", name="Start training").first.wait_for(timeout=60000)
+    second.wait_for_load_state("networkidle")
+    assert second.get_by_label("Epochs", exact=True).input_value() != "3"
+    assert first.get_by_label("Epochs", exact=True).input_value() == "3"
 
 
 def test_demo_mode_banner_no_delete_or_promote_and_a_capped_run_finishes(browser, tmp_path):

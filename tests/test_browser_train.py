@@ -5,10 +5,9 @@ import shutil
 import time
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, set_number, stop_button, streamlit_server
+from browser import ARTIFACTS, set_number, stop_button, streamlit_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +23,10 @@ def checkpoints_folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def app(runs_folder, checkpoints_folder):
+def app(runs_folder, checkpoints_folder, chromium):
+    """A server of its own: promotion writes into a scratch checkpoints folder."""
     with streamlit_server({"MNIST_RUNS": str(runs_folder), "MNIST_CHECKPOINTS": str(checkpoints_folder)}) as url:
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield url, browser
-            browser.close()
+        yield url, chromium
 
 
 def open_train_page(page) -> None:
