@@ -16,15 +16,18 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
+
 def print_json(value, indent: int | None = None) -> None:
     """Strict JSON on stdout: NaN / infinity become null, never bare NaN."""
     print(json.dumps(json_safe(value), indent=indent, allow_nan=False))
+
 
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
+
 
 def read_spec(path: Path) -> dict:
     from ..models.spec import SpecError, spec_layers

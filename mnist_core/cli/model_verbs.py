@@ -119,6 +119,7 @@ def cmd_models(args) -> int:
         print(f"{row['name']:<15} {row['source']:>8} {row['params']:>9,} {reported:>9}  {row['description']}")
     return 0
 
+
 def cmd_evaluate(args) -> int:
     from ..analysis.evaluate import evaluate
 
@@ -137,6 +138,7 @@ def cmd_evaluate(args) -> int:
               f"({report.count - len(report.misclassified)}/{report.count}), loss {report.loss:.4f}")
     return 0
 
+
 def cmd_predict(args) -> int:
     from ..analysis.predict import predict_file
     from ..store.shipped import shipped_models
@@ -152,6 +154,7 @@ def cmd_predict(args) -> int:
     else:
         print(f"{result['prediction']} (confidence {100 * result['confidence']:.1f}%)")
     return 0
+
 
 def cmd_explain(args) -> int:
     from ..analysis.explain import explain
@@ -173,9 +176,11 @@ def cmd_explain(args) -> int:
     print(ascii_map(result["gradcam"]))
     return 0
 
+
 def ascii_map(values: list[list[float]]) -> str:
     shades = " .:-=+*#%@"
     return "\n".join("".join(shades[min(9, int(v * 10))] * 2 for v in row) for row in values)
+
 
 def cmd_bench(args) -> int:
     from ..perf.bench import format_report, run_bench
@@ -186,6 +191,7 @@ def cmd_bench(args) -> int:
     else:
         print(format_report(result))
     return 0
+
 
 def cmd_report(args) -> int:
     from ..reports.tables import reproduction_table, update_readme
@@ -201,6 +207,7 @@ def cmd_report(args) -> int:
         readme = CHECKPOINT_DIR.parent / "README.md"
         print(f"{readme}: {'updated' if update_readme(readme) else 'already up to date'}", file=sys.stderr)
     return 0
+
 
 def cmd_html_report(args) -> int:
     from ..analysis.evaluate import evaluate
@@ -218,6 +225,7 @@ def cmd_html_report(args) -> int:
     print(f"wrote {args.html}", file=sys.stderr)
     return 0
 
+
 def record_of_checkpoint(path: Path, checkpoint):
     """The record beside a checkpoint (<stem>.json), or one built from the checkpoint itself."""
     from ..store.records import RecordError, read_record, summarize
@@ -231,6 +239,7 @@ def record_of_checkpoint(path: Path, checkpoint):
     return summarize(path.stem, "run", {**checkpoint.config, "model": checkpoint.model_name}, checkpoint.history,
                      status=checkpoint.metrics.get("status", "finished"), weights_path=path,
                      versions=checkpoint.versions, created_at=checkpoint.created_at)
+
 
 def cmd_robustness(args) -> int:
     from ..store.derived import cached_probe
@@ -246,6 +255,7 @@ def cmd_robustness(args) -> int:
         ]
         print(f"{perturbation:<28} " + "  ".join(cells))
     return 0
+
 
 def cmd_derive(args) -> int:
     if args.ship:
@@ -265,6 +275,7 @@ def cmd_derive(args) -> int:
         print(f"{path.stem}: test {100 * accuracy:.2f}%, {len(rows)} robustness points ({seconds:.1f} s)")
     return 0
 
+
 def cmd_changes(args) -> int:
     from ..analysis.changes import what_changed
     from ..reports.comparison import find_trained, significance
@@ -283,6 +294,7 @@ def cmd_changes(args) -> int:
     if "seed_sentence" in result:
         print(result["seed_sentence"])
     return 0
+
 
 def cmd_diff(args) -> int:
     from ..reports.diff import architecture_diff, format_diff

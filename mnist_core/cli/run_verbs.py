@@ -112,6 +112,7 @@ def cmd_train(args) -> int:
                                   f"kept in run {run.name}") from None
     return 0 if run.status in ("finished", "stopped") else 1
 
+
 def run_row(run) -> dict:
     """A run as the `runs --json` contract gives it (name, model, status, final_test_acc, epochs, ...,
     study); figures never measured (a sweep trial's test accuracy) are None."""
@@ -125,6 +126,7 @@ def run_row(run) -> dict:
         "partial": summary.partial if summary else False, "wall_seconds": run.wall_seconds,
         "started_at": run.started_at, "has_weights": run.has_weights, "sweep": run.sweep,
         "seed_study": run.seed_study, "study": run.sweep or run.seed_study, "device": run.progress.get("device")})
+
 
 def cmd_runs(args) -> int:
     from ..store.runs import list_runs, runs_dir
@@ -144,6 +146,7 @@ def cmd_runs(args) -> int:
         print(f"{row['name']:<36} {row['model'] or '?':<15} {row['status']:<12} "
               f"{row['epochs']:>3}/{row['planned_epochs'] or '?':<3} {final:>10}")
     return 0
+
 
 def cmd_move_run(args) -> int:
     """`runs export NAME --out FILE.zip` / `runs import FILE.zip [--as NAME]`."""
@@ -178,12 +181,14 @@ def cmd_promote(args) -> int:
           f"on the 10,000 test images)", file=sys.stderr)
     return 0
 
+
 def cmd_unpromote(args) -> int:
     from ..lab.promotion import unpromote
 
     unpromote(args.stem)
     print(f"removed the promoted checkpoint {args.stem}", file=sys.stderr)
     return 0
+
 
 def cmd_delete(args) -> int:
     from ..lab.launch import delete_run
@@ -192,11 +197,13 @@ def cmd_delete(args) -> int:
     print(f"deleted run {args.name}", file=sys.stderr)
     return 0
 
+
 def cmd_stop(args) -> int:
     from ..lab.launch import stop_run
 
     print(stop_run(args.name), file=sys.stderr)
     return 0
+
 
 def cmd_pretrain(args) -> int:
     refuse_in_demo("Rebuilding the shipped checkpoints")
@@ -220,6 +227,7 @@ def cmd_pretrain(args) -> int:
         print(f"[{position}/{len(names)}] {name}: final test {summary.final_test_acc:.2f}% "
               f"in {summary.wall_seconds:.0f}s", file=sys.stderr, flush=True)
     return 0
+
 
 def cmd_study(args) -> int:
     """Queue the seeds' runs (each an ordinary run with extra["seed_study"] set, so `runs --json` shows the

@@ -110,6 +110,7 @@ def cmd_sweep(args) -> int:
         return 130
     return 0 if result["best"] is not None else 1
 
+
 def cmd_sweep_import(args) -> int:
     """`sweep import STUDY --trial N [--storage URL] [--as NAME]`: a trial, trained on any machine,
     as a run of this lab."""
@@ -136,9 +137,11 @@ def trial_line(row: dict) -> str:
                       for name, value in row["params"].items())
     return f"trial {row['number']:>3} {row['state']:<8} {accuracy:<11} {params}  ({row['run'] or 'no run'})"
 
+
 def print_trial(row: dict) -> None:
     print(trial_line(row) + (f": {row['reason']}" if row["state"] != "complete" and row["reason"] else ""),
           file=sys.stderr, flush=True)
+
 
 def print_sweep(result: dict) -> None:
     print(f"study {result['study']} ({result['storage']}, Optuna {result['optuna']}): {result['objective']}")

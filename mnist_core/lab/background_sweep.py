@@ -42,11 +42,14 @@ class BackgroundSweep:
         except OSError:
             return []
 
+
 _BACKGROUND: BackgroundSweep | None = None
+
 
 def background_sweep() -> BackgroundSweep | None:
     """The sweep this process started last (running or ended), or None."""
     return _BACKGROUND
+
 
 def start_sweep(model: str, recipe: str | None = None, trials: int = 8, epochs: int | None = None,
                 limit: int | None = None, study: str | None = None, directory: Path | None = None) -> BackgroundSweep:

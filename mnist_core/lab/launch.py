@@ -41,6 +41,7 @@ from .mode import check_demo_run, refuse_in_demo
 class RunBusyError(RunError):
     """Another run is training in this process."""
 
+
 @dataclass
 class ActiveRun:
     """The run this process started: a child process (the app), or a thread (in-memory data)."""
@@ -58,21 +59,25 @@ class ActiveRun:
         _settle_exited_worker(self.folder, self.process.returncode)
         return False
 
+
 _LOCK = threading.Lock()
 
 _ACTIVE: ActiveRun | None = None
 
 _OCCUPANT: tuple[str, subprocess.Popen] | None = None  # (what it is, its process): other work training here
 
+
 def training_here() -> ActiveRun | None:
     """The run this process is training now (a child process or a thread), or None."""
     with _LOCK:
         return _ACTIVE if _ACTIVE is not None and _ACTIVE.alive() else None
 
+
 def active_run() -> Run | None:
     """The run training for this process, if any (what a reloaded page re-attaches to)."""
     active = training_here()
     return read_run(active.folder) if active is not None else None
+
 
 def _busy() -> str | None:
     """Why this process cannot start training now (a run or an occupant trains), or None; _LOCK held."""
@@ -81,6 +86,7 @@ def _busy() -> str | None:
     if _OCCUPANT is not None and _OCCUPANT[1].poll() is None:
         return f"{_OCCUPANT[0]} is training; stop it or wait for it to finish"
     return None
+
 
 def occupy(label: str, spawn) -> subprocess.Popen:
     """Start `spawn()`, a child process that trains (a sweep's), in this process's one place for
@@ -95,10 +101,12 @@ def occupy(label: str, spawn) -> subprocess.Popen:
         _OCCUPANT = (label, process)
     return process
 
+
 def child_env() -> dict[str, str]:
     """This environment, with mnist_core importable from a child process started anywhere."""
     package_parent = str(Path(__file__).resolve().parents[2])
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+
 
 def _settle_exited_worker(folder: Path, returncode: int) -> None:
     """A child that ended while its status still says running died before it could say why (an
@@ -110,6 +118,7 @@ def _settle_exited_worker(folder: Path, returncode: int) -> None:
     except OSError:
         tail = []
     _mark(folder, "failed", f"its training process exited with code {returncode}" + (f": {tail[0]}" if tail else ""))
+
 
 def check_trainable(config: TrainConfig, data=None) -> None:
     """ConfigError when `config` cannot train on `data` (default: the full training split), e.g. a
@@ -123,6 +132,7 @@ def check_trainable(config: TrainConfig, data=None) -> None:
     train_size = len(data.train) if data is not None else images_per_epoch(None, config.validation_size)
     check_schedule(config, planned_batches(config, train_size))
     check_demo_run(config)  # demo mode's caps (nothing in full mode)
+
 
 def start_run(config: TrainConfig, directory: Path | None = None, name: str | None = None, data=None) -> Run:
     """Start training `config` in the background; RunBusyError if one is already training. Without
@@ -146,12 +156,14 @@ def start_run(config: TrainConfig, directory: Path | None = None, name: str | No
             thread.start()
     return read_run(folder)
 
+
 def _spawn_worker(folder: Path) -> subprocess.Popen:
     """`python -m mnist_core.lab.worker FOLDER`, its output in the run's worker.log."""
     with (folder / WORKER_LOG).open("w") as log:
         return subprocess.Popen([sys.executable, "-m", "mnist_core.lab.worker", str(folder)], env=child_env(),
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # a Ctrl-C to the server is not the run's
+
 
 def train_run(config: TrainConfig, directory: Path | None = None, name: str | None = None, data=None,
               callbacks: list[Callback] | tuple = (), stop: threading.Event | None = None,
@@ -162,6 +174,7 @@ def train_run(config: TrainConfig, directory: Path | None = None, name: str | No
     folder = create_run_folder(config, directory, name)
     train_in_folder(config, folder, stop or threading.Event(), data, callbacks, stop_reason)
     return read_run(folder)
+
 
 def train_in_folder(config: TrainConfig, folder: Path, stop: threading.Event, data, callbacks=(),
                     stop_reason: str = "stopped by the user") -> None:
@@ -198,6 +211,7 @@ def stop_run(name: str, directory: Path | None = None) -> str:
     else:
         (run.folder / STOP_REQUEST).touch()  # the training process checks for it every ~0.5 s
     return f"stopping {name} after the current batch"
+
 
 def delete_run(name: str, directory: Path | None = None) -> None:
     refuse_in_demo("Deleting runs")

@@ -24,6 +24,7 @@ from .mode import refuse_in_demo
 class PromotionError(RunError):
     """A run cannot be promoted (or a checkpoint un-promoted); the message says why."""
 
+
 @dataclass
 class PromotionPlan:
     """What promoting a run would do, for the confirmation: its measured test accuracy beside the
@@ -34,6 +35,7 @@ class PromotionPlan:
     test_acc: float  # percent, full 10k test set, measured now from the run's weights
     shipped_stem: str | None
     shipped_test_acc: float | None
+
 
 def _check_promotable(name: str, stem: str | None, checkpoints: Path, directory: Path | None) -> tuple[Run, str]:
     run = get_run(name, directory)
@@ -50,6 +52,7 @@ def _check_promotable(name: str, stem: str | None, checkpoints: Path, directory:
         raise PromotionError(f"{', '.join(taken)} already exist in {checkpoints}; checkpoints are never "
                              f"overwritten (choose another name)")
     return run, stem
+
 
 def _verified_accuracy(run: Run, data) -> float:
     """The run's test accuracy, measured now. `data`: the test Split, or an MNIST (its test split);
@@ -70,6 +73,7 @@ def _verified_accuracy(run: Run, data) -> float:
         raise PromotionError(f"run {run.name!r}: its weights give no finite test accuracy")
     return accuracy
 
+
 def plan_promotion(name: str, stem: str | None = None, checkpoints: Path | None = None,
                    directory: Path | None = None, data=None) -> PromotionPlan:
     refuse_in_demo("Promoting runs to checkpoints")
@@ -81,6 +85,7 @@ def plan_promotion(name: str, stem: str | None = None, checkpoints: Path | None 
     return PromotionPlan(name, stem, run.config.get("model", "?"), accuracy,
                          shipped.name if shipped else None,
                          shipped.summary.final_test_acc if shipped and shipped.summary else None)
+
 
 def promote(name: str, stem: str | None = None, checkpoints: Path | None = None,
             directory: Path | None = None, data=None) -> Record:
@@ -106,6 +111,7 @@ def promote(name: str, stem: str | None = None, checkpoints: Path | None = None,
         target.unlink(missing_ok=True)
         raise
     return record
+
 
 def unpromote(stem: str, checkpoints: Path | None = None) -> None:
     """Remove a promoted checkpoint (its .pt and .json); shipped checkpoints are refused."""

@@ -24,6 +24,7 @@ class Queued:
     state: str = "waiting"  # waiting / started / cancelled / failed-to-start
     reason: str = ""
 
+
 _QUEUE: list[Queued] = []
 
 _QUEUE_LOCK = threading.Lock()
@@ -31,6 +32,7 @@ _QUEUE_LOCK = threading.Lock()
 _QUEUE_IDS = iter(range(1, 10**9))
 
 _WORKER: threading.Thread | None = None
+
 
 def enqueue(configs: list[TrainConfig], batch: str = "queued by hand", directory: Path | None = None,
             data=None, poll_seconds: float = 0.5) -> list[Queued]:
@@ -50,10 +52,12 @@ def enqueue(configs: list[TrainConfig], batch: str = "queued by hand", directory
             _WORKER.start()
     return items
 
+
 def queued() -> list[Queued]:
     """Every item queued in this process, oldest first (waiting, started, cancelled)."""
     with _QUEUE_LOCK:
         return list(_QUEUE)
+
 
 def cancel_queued(item_id: int | None = None) -> int:
     """Cancel one waiting item (or every waiting item with None); returns how many."""
@@ -64,6 +68,7 @@ def cancel_queued(item_id: int | None = None) -> int:
                 item.state, count = "cancelled", count + 1
         return count
 
+
 def batch_runs(batch: str) -> tuple[list[str], bool]:
     """(names of the runs a batch started so far, whether the whole batch is over)."""
     with _QUEUE_LOCK:
@@ -73,6 +78,7 @@ def batch_runs(batch: str) -> tuple[list[str], bool]:
     active = training_here()
     training = active is not None and active.name in names
     return names, bool(items) and not waiting and not training
+
 
 def _work_the_queue(directory: Path | None, data, poll_seconds: float) -> None:
     while True:

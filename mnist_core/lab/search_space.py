@@ -26,6 +26,7 @@ DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
 SEARCHABLE = tuple(name for name in DEFAULTS if name not in FIXED)
 
+
 @dataclass(frozen=True)
 class Dimension:
     """One setting the search varies: a range (low..high, optionally log-uniform) or choices."""
@@ -51,7 +52,9 @@ class Dimension:
             return {"choices": list(self.choices)}
         return {"low": self.low, "high": self.high, "log": self.log}
 
+
 SPACE_EXAMPLE = '{"lr": {"low": 0.01, "high": 0.3, "log": true}, "batch_size": {"choices": [64, 128]}}'
+
 
 def parse_space(values, base: TrainConfig, data: MNIST | None = None) -> list[Dimension]:
     """Dimensions from a space's JSON object; ConfigError naming the setting when one is unknown,
@@ -66,6 +69,7 @@ def parse_space(values, base: TrainConfig, data: MNIST | None = None) -> list[Di
             except ConfigError as error:
                 raise ConfigError(f"space: {dimension.name} = {value!r} cannot train: {error}") from None
     return space
+
 
 def _dimension(name: str, bounds) -> Dimension:
     if name not in SEARCHABLE:
@@ -93,6 +97,7 @@ def _dimension(name: str, bounds) -> Dimension:
         raise ConfigError(f"space: {name}.log must be true or false, and a log range needs low > 0")
     return Dimension(name, low if whole else float(low), high if whole else float(high), log)
 
+
 def default_space(base: TrainConfig, data: MNIST | None = None) -> list[Dimension]:
     """The usual knobs of `base`'s recipe family, around its own values: learning rate (x/4..x4,
     log), batch size (those the schedule can run on these images), rotation / shift / zoom; SGD
@@ -116,12 +121,14 @@ def default_space(base: TrainConfig, data: MNIST | None = None) -> list[Dimensio
                  scale={"low": 0.0, "high": 0.15})
     return parse_space(space, base, data)
 
+
 def _trainable(config: TrainConfig, data) -> bool:
     try:
         check_trainable(config, data)
     except ConfigError:
         return False
     return True
+
 
 def read_space(path: Path, base: TrainConfig, data: MNIST | None = None) -> list[Dimension]:
     try:

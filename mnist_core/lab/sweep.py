@@ -41,11 +41,14 @@ from .sweep_storage import SWEEPS_FOLDER, BudgetLock, default_storage, open_stor
 
 STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
 
+
 class TrialFailed(Exception):
     """A trial's run could not give a validation accuracy (diverged, refused settings)."""
 
+
 class SweepInterrupted(Exception):
     """The sweep was asked to stop (Ctrl-C) while a trial trained."""
+
 
 @dataclass
 class Sweep:
@@ -77,9 +80,11 @@ class Sweep:
                 "seed": base.seed, "startup_trials": self.startup_trials,
                 "space": {dimension.name: dimension.to_dict() for dimension in space}}
 
+
 def new_study_name(model: str) -> str:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return sanitize_name(f"{model.replace('spec:', '')[:24]}-sweep-{stamp}")
+
 
 def budget(study) -> tuple[int, int, int]:
     """(trials that count against the budget, waiting, running): every trial but those failed by a
@@ -91,6 +96,7 @@ def budget(study) -> tuple[int, int, int]:
     counted = [trial for trial in trials if trial.number not in retried]
     return (len(counted), sum(t.state == TrialState.WAITING for t in trials),
             sum(t.state == TrialState.RUNNING for t in trials))
+
 
 class PruneBehindTheMedian(Callback):
     """Reports each complete epoch's validation accuracy to the trial and stops the run at an epoch
@@ -112,6 +118,7 @@ class PruneBehindTheMedian(Callback):
             state.request_stop(f"pruned at epoch {state.epoch} (val {max(self.reported):.2f}% below the median "
                                f"{median_at(self.trial.study, state.epoch):.2f}%)", status="stopped")
 
+
 def median_at(study, epoch: int) -> float:
     """The median validation accuracy of the completed trials at `epoch` (what MedianPruner uses)."""
     from optuna.trial import TrialState
@@ -119,6 +126,7 @@ def median_at(study, epoch: int) -> float:
     completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     values = [trial.intermediate_values[epoch] for trial in completed if epoch in trial.intermediate_values]
     return statistics.median(values) if values else math.nan
+
 
 class Objective:
     """One trial: settings from the sampler -> a run in the runs store -> its best validation accuracy."""
@@ -175,6 +183,7 @@ class Objective:
                 return name
         raise ConfigError(f"study: too many runs named {wanted}-*; choose another study name")
 
+
 def run_sweep(sweep: Sweep, data: MNIST, on_trial=None, stop: threading.Event | None = None,
               directory: Path | None = None, log=None) -> dict:
     """Run trials of `sweep.study` until its budget is spent and no trial runs elsewhere; return
@@ -221,6 +230,7 @@ def run_sweep(sweep: Sweep, data: MNIST, on_trial=None, stop: threading.Event | 
     result["interrupted"] = interrupted or stop.is_set()
     return result
 
+
 def check_same_sweep(study, fingerprint: dict, storage: str) -> None:
     """The first worker writes what the study searches; every later one must search the same."""
     known = study.user_attrs.get("sweep")
@@ -233,6 +243,7 @@ def check_same_sweep(study, fingerprint: dict, storage: str) -> None:
                               f"command {fingerprint[key]!r}; every worker of a study runs the same sweep "
                               f"(or choose another --study)")
 
+
 def trial_row(trial) -> dict:
     """A trial as `sweep --json` lists it (val_acc in percent: its run's best validation accuracy)."""
     state = STATES.get(trial.state.name, trial.state.name.lower())
@@ -242,6 +253,7 @@ def trial_row(trial) -> dict:
             "epochs": trial.user_attrs.get("epochs", len(trial.intermediate_values)),
             "run": trial.user_attrs.get("run"), "reason": trial.user_attrs.get("reason", ""),
             "retry_of": history[-1] if history else None}
+
 
 def study_summary(study, storage: str | None = None) -> dict:
     """Every trial of the study (this worker's and the others'), and the best completed one."""

@@ -25,9 +25,11 @@ GRACE_BEATS = 3  # a trial is stale after this many heartbeat intervals without 
 
 MAX_RETRIES = 2  # a trial whose worker died is run again at most this often
 
+
 def default_storage(study: str, directory: Path | None = None) -> str:
     """<runs>/.sweeps/<study>.journal: one journal file per study, beside the trials' runs."""
     return str((Path(directory) if directory is not None else runs_dir()) / SWEEPS_FOLDER / f"{study}.journal")
+
 
 def open_storage(url: str, heartbeat: int):
     """(Optuna storage with heartbeats and retries, the journal file or None, the checked Storage).
@@ -59,6 +61,7 @@ def open_storage(url: str, heartbeat: int):
         except OSError as error:
             raise ConfigError(f"storage {path}: {error.strerror or error}") from None
         return _heartbeat_journal_storage()(backend, heartbeat, grace, retry), path, checked
+
 
 def first_to_create(make, attempts: int = 5):
     """`make()`, which creates tables where none exist yet; when N workers start at once on an empty
@@ -109,6 +112,7 @@ def _heartbeat_journal_storage():
             return self._callback
 
     return HeartbeatJournalStorage
+
 
 class BudgetLock:
     """Held from counting the study's trials until this worker's new trial exists, so two workers

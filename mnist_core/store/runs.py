@@ -45,11 +45,14 @@ CONFIG, STATUS, EPOCHS, BATCHES, SAMPLES, WEIGHTS, STOP_REQUEST = (
 TAGS = ("sweep", "seed_study", "trial", "study")  # a run's membership in extra ("study": before sweep / seed_study)
 WORKER_LOG = "worker.log"  # what a run's own process printed (read when it dies without a word)
 
+
 class RunError(RuntimeError):
     """A run operation cannot be done; the message says which run and why."""
 
+
 class RunNotFoundError(RunError, FileNotFoundError):
     pass
+
 
 def run_tags(config: dict) -> tuple[str | None, str | None]:
     """(sweep, seed study) a run's config is tagged with (`extra["sweep"]`, `extra["seed_study"]`).
@@ -67,12 +70,14 @@ def run_tags(config: dict) -> tuple[str | None, str | None]:
 def runs_dir() -> Path:
     return Path(os.environ.get("MNIST_RUNS", "runs")).expanduser()
 
+
 def sanitize_name(name: str) -> str:
     """A safe folder name: letters, digits, '-', '_', '.'; no path tricks; at most 64 chars."""
     cleaned = NAME_PATTERN.sub("-", name).strip(".-")[:64]
     if not cleaned:
         raise ValueError(f"run name {name!r} has no usable characters (letters, digits, - _ .)")
     return cleaned
+
 
 def new_run_name(model: str, directory: Path) -> str:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -81,6 +86,7 @@ def new_run_name(model: str, directory: Path) -> str:
     while (directory / name).exists():
         name, counter = f"{base}-{counter}", counter + 1
     return name
+
 
 def read_jsonl(path: Path) -> list[dict]:
     if not path.exists():
@@ -95,9 +101,11 @@ def read_jsonl(path: Path) -> list[dict]:
             rows.append(row)
     return rows
 
+
 def append_jsonl(path: Path, row: dict) -> None:
     with path.open("a") as handle:
         handle.write(json.dumps(row) + "\n")
+
 
 def process_alive(pid) -> bool:
     if not isinstance(pid, int) or pid <= 0:
@@ -109,6 +117,7 @@ def process_alive(pid) -> bool:
     except PermissionError:
         return True
     return True
+
 
 @dataclass
 class Run:
@@ -176,6 +185,7 @@ class Run:
     def metrics_csv(self) -> str:
         return metrics_csv(self.epochs())
 
+
 class RunRecorder(Callback):
     """Writes a run's files as the trainer's events arrive; honours a stop-request file (how a
     run training in another process is asked to stop)."""
@@ -233,9 +243,11 @@ class RunRecorder(Callback):
         (self.folder / STOP_REQUEST).unlink(missing_ok=True)
         self.status(state, wall_seconds=state.wall_seconds)
 
+
 def sample_indices(test_size: int = 10000, count: int = SAMPLE_COUNT) -> list[int]:
     """Fixed test-set indices for the live grid: spread evenly over the test set."""
     return [index * test_size // count for index in range(count)]
+
 
 def sample_predictions(model, data) -> dict:
     from ..analysis.evaluate import predict_logits
@@ -245,9 +257,11 @@ def sample_predictions(model, data) -> dict:
     predictions = predict_logits(model, images).argmax(1).tolist()
     return {"indices": indices, "labels": data.test.labels[indices].tolist(), "predictions": predictions}
 
+
 def create_run_folder(config: TrainConfig, directory: Path | None, name: str | None) -> Path:
     with CREATE_LOCK:  # threads of one process take turns (cleanup scans the folder); processes rely on the rename
         return _create_run_folder_unlocked(config, directory, name)
+
 
 def _create_run_folder_unlocked(config: TrainConfig, directory: Path | None, name: str | None) -> Path:
     """A new run folder, complete (config.json, status.json) the moment it appears: it is filled
@@ -270,7 +284,9 @@ def _create_run_folder_unlocked(config: TrainConfig, directory: Path | None, nam
     wanted = sanitize_name(name) if name else None
     return _claim_name(staging, directory, wanted, config)
 
+
 CREATE_LOCK = threading.Lock()
+
 
 def _claim_name(staging: Path, directory: Path, wanted: str | None, config: TrainConfig) -> Path:
     for attempt in range(100):
@@ -288,11 +304,13 @@ def _claim_name(staging: Path, directory: Path, wanted: str | None, config: Trai
     shutil.rmtree(staging, ignore_errors=True)
     raise RunError(f"no free run name for {config.model} in {directory}")
 
+
 def read_json(path: Path):
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
 
 def read_run(folder: Path) -> Run:
     """A Run from its folder; an unreadable one comes back with status "damaged" and the reason."""
@@ -312,6 +330,7 @@ def read_run(folder: Path) -> Run:
         status, reason = "damaged", f"unknown status {status!r} in {STATUS}"
     return Run(folder.name, status, reason, config, progress, folder)
 
+
 def run_folder(name: str, directory: Path | None = None) -> Path:
     directory = Path(directory) if directory is not None else runs_dir()
     try:
@@ -322,6 +341,7 @@ def run_folder(name: str, directory: Path | None = None) -> Path:
         raise RunNotFoundError(f"no run named {name!r} in {directory}")
     return folder
 
+
 def list_runs(directory: Path | None = None) -> list[Run]:
     """Every run, newest first; damaged ones included (status "damaged", with the reason)."""
     directory = Path(directory) if directory is not None else runs_dir()
@@ -331,8 +351,10 @@ def list_runs(directory: Path | None = None) -> list[Run]:
             if folder.is_dir() and not folder.name.startswith(".")]
     return sorted(runs, key=lambda run: (run.progress.get("started_at") or 0, run.name), reverse=True)
 
+
 def get_run(name: str, directory: Path | None = None) -> Run:
     return read_run(run_folder(name, directory))
+
 
 def config_of(run: Run) -> TrainConfig:
     """The run's settings as a TrainConfig (for "Settings from this run"); ConfigError if they no
@@ -346,6 +368,7 @@ def config_of(run: Run) -> TrainConfig:
         return TrainConfig.from_dict(values)
     except (ConfigError, TypeError) as error:
         raise ConfigError(f"run {run.name!r}: its settings cannot be reused: {error}") from None
+
 
 def trained_models(include_runs: bool = True, checkpoints: Path | None = None,
                    directory: Path | None = None) -> tuple[list[Record], list[str]]:
