@@ -203,3 +203,29 @@ def test_two_workers_share_a_study_and_a_killed_workers_trial_is_retried(tmp_pat
     assert pids == {first.pid, second.pid}  # both workers trained
     assert budget(optuna.load_study(study_name="shared", storage=optuna.storages.JournalStorage(
         optuna.storages.journal.JournalFileBackend(str(tmp_path / "shared.journal")))))[0] == 6
+
+
+def test_a_sweep_varies_a_specs_widths_under_a_parameter_cap(cli, tmp_path):
+    """An architecture search: layers.N.FIELD varies a block of the spec; trials over --max-params fail
+    at once, in one line each; the others train the network their widths make."""
+    from mnist_core.models.spec import parameter_count, pool_once_spec
+
+    spec = pool_once_spec("tiny-pool", [4, 4], [6, 6])
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    space = {"layers.0.out": {"low": 2, "high": 8}, "layers.10.out": {"choices": [4, 12]}}
+    (tmp_path / "space.json").write_text(json.dumps(space))
+    cap = parameter_count(spec)  # the base's own size: wider trials are refused
+    result = cli("sweep", "--spec", tmp_path / "spec.json", "--space", tmp_path / "space.json", "--epochs", "1",
+                 "--limit", "256", "--trials", "4", "--max-params", str(cap), "--study", "widths", "--json",
+                 env={"MNIST_RUNS": str(tmp_path / "runs")})
+    assert result.returncode in (0, 1), result.stderr
+    trials = strict_json(result.stdout)["trials"]
+    assert len(trials) == 4 and "Traceback" not in result.stderr
+    for trial in trials:
+        params = trial["params"]
+        expected = pool_once_spec("tiny-pool", [params["layers.0.out"], 4], [6, params["layers.10.out"]])
+        assert trial["network_params"] == parameter_count(expected)
+        over = trial["network_params"] > cap
+        assert (trial["state"] == "failed") == over and (not over or "over the study's cap" in trial["reason"])
+    bad = cli("sweep", "--model", "frontier", "--space", tmp_path / "space.json", "--limit", "256", "--trials", "1")
+    assert bad.returncode == 2 and "sweep a spec" in bad.stderr

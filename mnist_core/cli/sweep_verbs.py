@@ -39,6 +39,9 @@ def add_verbs(verbs) -> dict:
     sweep.add_argument("--storage", help="journal file, or database URL (sqlite:///f.db, postgresql://...); "
                                          "default: $MNIST_RUNS/.sweeps/<study>.journal (import: "
                                          "$MNIST_SWEEP_STORAGE, else that journal)")
+    sweep.add_argument("--max-params", type=positive_int,
+                       help="a trial whose network has more parameters fails at once (for architecture searches: "
+                            "layers.N.FIELD in --space)")
     sweep.add_argument("--startup-trials", type=int, default=2,
                        help="trials that complete before a trial can be pruned (default 2)")
     sweep.add_argument("--heartbeat", type=positive_int, default=10,
@@ -81,7 +84,7 @@ def cmd_sweep(args) -> int:
     data = mnist_data.load_mnist(validation_size=base.validation_size)
     space = read_space(args.space, base, data) if args.space is not None else None
     sweep = Sweep(base, args.study or new_study_name(base.model), args.trials, space, args.storage,
-                  args.startup_trials, args.heartbeat)
+                  args.startup_trials, args.heartbeat, args.max_params)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # one line per trial is ours to print (no tracebacks)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     interrupted = threading.Event()  # Ctrl-C: the trial stops between batches, the sweep after it

@@ -2,9 +2,15 @@
 (`{"lr": {"low": 0.01, "high": 0.3, "log": true}, "batch_size": {"choices": [64, 128]}}`), its
 parsing with one-line errors, and the default space of a recipe family. Every end and choice of a
 space is checked trainable before a sweep starts.
+
+A sweep of a network built from blocks (`sweep --spec FILE`) can also vary the architecture: a
+dimension named `layers.N.FIELD` sets field FIELD of the spec's block N (0-based), e.g.
+`{"layers.0.out": {"low": 6, "high": 12}}` for the first convolution's width; `apply` turns a
+trial's values into its config (the spec changed, named as the base's).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -25,6 +31,7 @@ FIXED = ("model", "recipe", "epochs", "seed", "limit", "eval_limit", "validation
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
 SEARCHABLE = tuple(name for name in DEFAULTS if name not in FIXED)
+LAYER_PREFIX = "layers."  # a spec block's field: layers.N.FIELD
 
 
 @dataclass(frozen=True)
@@ -35,11 +42,12 @@ class Dimension:
     high: float | None = None
     log: bool = False
     choices: tuple | None = None
+    whole: bool = False  # integers (suggest_int)
 
     def suggest(self, trial):
         if self.choices is not None:
             return trial.suggest_categorical(self.name, list(self.choices))
-        if isinstance(DEFAULTS[self.name], int):
+        if self.whole:
             return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)
         return trial.suggest_float(self.name, self.low, self.high, log=self.log)
 
@@ -61,11 +69,12 @@ def parse_space(values, base: TrainConfig, data: MNIST | None = None) -> list[Di
     held fixed, malformed, or has an end (or a choice) that `base` cannot train with."""
     if not isinstance(values, dict) or not values:
         raise ConfigError(f"space: a JSON object of settings to vary, e.g. {SPACE_EXAMPLE}")
-    space = [_dimension(name, bounds) for name, bounds in values.items()]
+    space = [_layer_dimension(name, bounds, base) if name.startswith(LAYER_PREFIX) else _dimension(name, bounds)
+             for name, bounds in values.items()]
     for dimension in space:
         for value in dimension.values():
             try:
-                check_trainable(base.replace(**{dimension.name: value}), data)
+                check_trainable(apply(base, {dimension.name: value}), data)
             except ConfigError as error:
                 raise ConfigError(f"space: {dimension.name} = {value!r} cannot train: {error}") from None
     return space
@@ -74,7 +83,15 @@ def parse_space(values, base: TrainConfig, data: MNIST | None = None) -> list[Di
 def _dimension(name: str, bounds) -> Dimension:
     if name not in SEARCHABLE:
         held = " (a sweep holds it fixed)" if name in FIXED else ""
-        raise ConfigError(f"space: {name!r} cannot be searched{held}; searchable settings: {', '.join(SEARCHABLE)}")
+        raise ConfigError(f"space: {name!r} cannot be searched{held}; searchable settings: {', '.join(SEARCHABLE)}"
+                          f", and layers.N.FIELD for a spec's blocks")
+    default = DEFAULTS[name]
+    numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+    return _dimension_of(name, bounds, type(default) if numeric else None)
+
+
+def _dimension_of(name: str, bounds, kind) -> Dimension:
+    """A dimension of a setting whose values are `kind` (int, float, or None: choices only)."""
     if isinstance(bounds, dict) and set(bounds) == {"choices"}:
         choices = bounds["choices"]
         scalars = isinstance(choices, list) and all(isinstance(c, (bool, int, float, str)) for c in choices)
@@ -84,10 +101,10 @@ def _dimension(name: str, bounds) -> Dimension:
     if not isinstance(bounds, dict) or not {"low", "high"} <= set(bounds) <= {"low", "high", "log"}:
         raise ConfigError(f"space: {name} must be {{\"low\": L, \"high\": H}} (optionally \"log\": true) or "
                           f"{{\"choices\": [...]}}, got {bounds!r}")
-    if not isinstance(DEFAULTS[name], (int, float)) or isinstance(DEFAULTS[name], bool):
+    if kind is None:
         raise ConfigError(f"space: {name} is not a number; give {{\"choices\": [...]}}")
     low, high, log = bounds["low"], bounds["high"], bounds.get("log", False)
-    whole = isinstance(DEFAULTS[name], int)
+    whole = kind is int
     for end in (low, high):
         if isinstance(end, bool) or not isinstance(end, int if whole else (int, float)) or not math.isfinite(end):
             raise ConfigError(f"space: {name}'s low and high must be {'integers' if whole else 'numbers'}, got {end!r}")
@@ -95,7 +112,42 @@ def _dimension(name: str, bounds) -> Dimension:
         raise ConfigError(f"space: {name} needs low < high, got {low!r} and {high!r}")
     if not isinstance(log, bool) or (log and low <= 0):
         raise ConfigError(f"space: {name}.log must be true or false, and a log range needs low > 0")
-    return Dimension(name, low if whole else float(low), high if whole else float(high), log)
+    return Dimension(name, low if whole else float(low), high if whole else float(high), log, whole=whole)
+
+
+def apply(base: TrainConfig, values: dict) -> TrainConfig:
+    """`base` with a trial's values: settings by name, a spec's block fields by `layers.N.FIELD`
+    (ConfigError when the changed network does not work, naming the layer)."""
+    layers = {name: value for name, value in values.items() if name.startswith(LAYER_PREFIX)}
+    settings = {name: value for name, value in values.items() if name not in layers}
+    if not layers:
+        return base.replace(**settings)
+    spec = copy.deepcopy(base.spec)
+    for name, value in layers.items():
+        index, field = name.removeprefix(LAYER_PREFIX).split(".", 1)
+        spec["layers"][int(index)][field] = value
+    return base.replace(spec=spec, **settings)
+
+
+def _layer_dimension(name: str, bounds, base: TrainConfig) -> Dimension:
+    """`layers.N.FIELD`: a numeric field of block N of the base's spec."""
+    from ..models.spec import BLOCKS
+
+    parts = name.removeprefix(LAYER_PREFIX).split(".")
+    if base.spec is None:
+        raise ConfigError(f"space: {name!r} varies a network's blocks: sweep a spec (--spec FILE), not a registered "
+                          f"model")
+    layers = base.spec.get("layers", [])
+    if len(parts) != 2 or not parts[0].isascii() or not parts[0].isdigit() or int(parts[0]) >= len(layers):
+        raise ConfigError(f"space: {name!r}: name a block as layers.N.FIELD with N in 0..{len(layers) - 1}")
+    block = layers[int(parts[0])].get("block")
+    fields = BLOCKS.get(block, {})
+    kind = fields.get(parts[1], (None,))[0]
+    if kind not in (int, float):
+        numeric = [field for field, (kind, *_) in fields.items() if kind in (int, float)]
+        raise ConfigError(f"space: {name!r}: block {int(parts[0])} is a {block!r}, whose numeric fields are "
+                          f"{', '.join(numeric) or 'none'}")
+    return _dimension_of(name, bounds, kind)
 
 
 def default_space(base: TrainConfig, data: MNIST | None = None) -> list[Dimension]:

@@ -29,12 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..data.mnist import MNIST, without_test
+from ..models.spec import network_parameters
 from ..store.runs import RunNotFoundError, get_run, runs_dir, sanitize_name
 from ..training.callbacks import Callback
 from ..training.config import ConfigError, TrainConfig
 from .launch import train_run
 from .mode import refuse_in_demo
-from .search_space import STUDY_NAME_LENGTH, Dimension, default_space
+from .search_space import STUDY_NAME_LENGTH, Dimension, apply, default_space
 from .storage_check import safe_url
 from .sweep_results import artifact_store, record_trial
 from .sweep_storage import SWEEPS_FOLDER, BudgetLock, default_storage, open_storage
@@ -61,11 +62,15 @@ class Sweep:
     storage: str | None = None  # None: default_storage(study), a journal file in the runs folder
     startup_trials: int = 2  # trials that complete before the pruner may stop one
     heartbeat: int = 10  # seconds between a running trial's heartbeats
+    max_params: int | None = None  # a trial whose network is larger fails at once (architecture searches)
 
     def __post_init__(self) -> None:
         if sanitize_name(self.study) != self.study or len(self.study) > STUDY_NAME_LENGTH:
             raise ConfigError(f"study must be at most {STUDY_NAME_LENGTH} letters, digits, '-', '_' or '.', "
                               f"got {self.study!r}")
+        if self.max_params is not None and (isinstance(self.max_params, bool) or not isinstance(self.max_params, int)
+                                            or self.max_params < 1):
+            raise ConfigError(f"max_params must be a positive integer, got {self.max_params!r}")
         for name, low in (("trials", 1), ("heartbeat", 1), ("startup_trials", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -77,7 +82,7 @@ class Sweep:
         """What every worker of one study must agree on (the budget may grow between commands)."""
         base = self.base
         return {"model": base.model, "recipe": base.recipe, "epochs": base.epochs, "limit": base.limit,
-                "seed": base.seed, "startup_trials": self.startup_trials,
+                "seed": base.seed, "startup_trials": self.startup_trials, "max_params": self.max_params,
                 "space": {dimension.name: dimension.to_dict() for dimension in space}}
 
 
@@ -145,7 +150,11 @@ class Objective:
         params = {dimension.name: dimension.suggest(trial) for dimension in self.space}
         extra = {**self.sweep.base.extra, "sweep": self.sweep.study, "trial": trial.number}
         try:
-            config = self.sweep.base.replace(**params, extra=extra)
+            config = apply(self.sweep.base, params).replace(extra=extra)
+            size = network_parameters(config.model, config.spec)
+            trial.set_user_attr("network_params", size)
+            if self.sweep.max_params is not None and size > self.sweep.max_params:
+                raise ConfigError(f"{size:,} parameters, over the study's cap of {self.sweep.max_params:,}")
         except ConfigError as error:  # a combination the ends alone did not show (e.g. nll with smoothing)
             trial.set_user_attr("reason", str(error))
             raise TrialFailed(str(error)) from None
@@ -252,7 +261,8 @@ def trial_row(trial) -> dict:
     return {"number": trial.number, "state": state, "params": trial.params, "val_acc": value,
             "epochs": trial.user_attrs.get("epochs", len(trial.intermediate_values)),
             "run": trial.user_attrs.get("run"), "reason": trial.user_attrs.get("reason", ""),
-            "retry_of": history[-1] if history else None}
+            "retry_of": history[-1] if history else None,
+            "network_params": trial.user_attrs.get("network_params")}
 
 
 def study_summary(study, storage: str | None = None) -> dict:
