@@ -59,8 +59,7 @@ def drawing() -> None:
                     f"drawing.", icon=":material/image:")
             st.button("Back to my drawing", on_click=lambda: st.session_state.pop(INJECTED, None))
     ui.wait_for_imports(first_only=True)  # after the pad: torch and what this page needs (app_ui.warmup)
-    from mnist_core.analysis.predict import classify_with_models
-    from mnist_core.analysis.uncertainty import judge
+    from mnist_core.analysis.predict import check_state, classify_with_models, verdict
 
     records = ui.checkpoint_records()
     models = ui.loadable_models(records)
@@ -79,7 +78,10 @@ def drawing() -> None:
         else:
             chosen = next(row for row in rows if row["model"] == chosen_key)
             jury = [row["prediction"] for row in rows if records[row["model"]].kind == "shipped"]
-            answer(chosen, judge(prepared, chosen["probabilities"], jury))
+            answer(chosen, verdict(prepared, chosen["probabilities"], jury))
+            if (state := check_state()) != "on":
+                st.caption(f"The not-a-digit check is off ({state.removeprefix('off: ')}): only the ink, "
+                           f"confidence and agreement rule decides.")
             st.image(ui.upscale(prepared.image, 4), caption="What the model sees (28×28)")
     with st.expander("Settings: stroke width, model"):
         st.slider("Stroke width", 8, 40, 20, key="draw_stroke", help="MNIST strokes are about 2-3 px of 28")

@@ -1,5 +1,6 @@
 """Classify one drawn or photographed digit: preprocess.py, then the model, then the uncertainty
-rule (uncertainty.py), which may say "not sure" instead of a digit."""
+rule (uncertainty.py, with the not-a-digit check of reject.py), which may say "not sure" instead
+of a digit. The Draw page and the CLI's predict and explain all judge through `verdict`."""
 from __future__ import annotations
 
 import warnings
@@ -11,7 +12,8 @@ import torch.nn as nn
 from PIL import Image, UnidentifiedImageError
 
 from ..data.preprocess import Preprocessed, preprocess
-from .uncertainty import judge
+from .reject import RejectCheck, default_check, nondigit_score
+from .uncertainty import Verdict, judge
 
 
 @torch.no_grad()
@@ -30,13 +32,29 @@ def predict_array(model: nn.Module, image: np.ndarray, iterations: dict[str, nn.
     return reading(model, prepared, iterations)
 
 
-def reading(model: nn.Module, prepared: Preprocessed, iterations: dict[str, nn.Module] | None = None) -> dict:
+def verdict(prepared: Preprocessed, probs: list[float], jury: list[int] | None = None,
+            check: RejectCheck | None = None) -> Verdict:
+    """The rule on one input: the chosen model's probabilities, the shipped iterations' answers
+    (`jury`) and the not-a-digit check (default: the shipped one; off when it cannot load)."""
+    check = default_check() if check is None else check
+    return judge(prepared, probs, jury or None, nondigit=nondigit_score(check, prepared.tensor))
+
+
+def check_state(check: RejectCheck | None = None) -> str:
+    """"on", or "off: <why>" (the rule then runs without the not-a-digit check)."""
+    check = default_check() if check is None else check
+    return "on" if check.model is not None else f"off: {check.problem}"
+
+
+def reading(model: nn.Module, prepared: Preprocessed, iterations: dict[str, nn.Module] | None = None,
+            check: RejectCheck | None = None) -> dict:
     probs = probabilities(model, prepared)
     best = int(np.argmax(probs))
     others = [int(np.argmax(probabilities(other, prepared))) for other in (iterations or {}).values()]
-    verdict = judge(prepared, probs, others or None)
+    judged = verdict(prepared, probs, others, check)
     return {"prediction": best, "confidence": probs[best], "probabilities": probs,
-            "uncertain": verdict.uncertain, "reason": verdict.reason, "checks": verdict.checks}
+            "uncertain": judged.uncertain, "reason": judged.reason, "checks": judged.checks,
+            "nondigit_check": check_state(check)}
 
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # a photo of a digit is far smaller
