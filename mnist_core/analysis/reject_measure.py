@@ -1,6 +1,6 @@
 """Measuring "is this a digit at all?" scores: the scores a digits-only classifier offers (top
-probability, top logit, energy, with or without temperature scaling), thresholds fitted at a rate
-on fitting data alone, and the trade-off curve. scripts/calibrate_uncertainty.py puts these side
+probability, top logit, energy, with or without temperature scaling) and thresholds fitted at a
+rate on fitting data alone. scripts/calibrate_uncertainty.py puts these side
 by side with the not-a-digit network (reject.py) and the older rule; docs/uncertainty.md reports
 them. Every score here is "higher = less like a digit"; an input is flagged when its score is
 above the threshold.
@@ -34,20 +34,3 @@ def threshold_at(digit_scores: np.ndarray, rate: float) -> float:
     ordered = np.sort(np.asarray(digit_scores, np.float64))
     allowed = int(np.floor(rate * len(ordered)))
     return float(ordered[len(ordered) - allowed - 1]) if allowed < len(ordered) else float(ordered[0]) - 1.0
-
-
-def flagged_share(scores: np.ndarray, threshold: float, also: np.ndarray | None = None) -> float:
-    """Share flagged by `score > threshold`, or by `also` (another rule's flags) where given."""
-    flags = np.asarray(scores) > threshold
-    if also is not None:
-        flags = flags | np.asarray(also, bool)
-    return float(flags.mean()) if len(flags) else 0.0
-
-
-def trade_off(sets: dict[str, np.ndarray], thresholds, also: dict[str, np.ndarray] | None = None) -> list[dict]:
-    """For each threshold: the share of each named set flagged (a row per threshold), where
-    `also[name]` are that set's flags from the rest of the rule."""
-    also = also or {}
-    return [{"threshold": float(threshold),
-             **{name: flagged_share(scores, threshold, also.get(name)) for name, scores in sets.items()}}
-            for threshold in thresholds]
