@@ -229,3 +229,13 @@ def test_a_sweep_varies_a_specs_widths_under_a_parameter_cap(cli, tmp_path):
         assert (trial["state"] == "failed") == over and (not over or "over the study's cap" in trial["reason"])
     bad = cli("sweep", "--model", "frontier", "--space", tmp_path / "space.json", "--limit", "256", "--trials", "1")
     assert bad.returncode == 2 and "sweep a spec" in bad.stderr
+
+
+def test_prune_after_lets_every_trial_train_that_many_epochs(cli, tmp_path):
+    result = cli("sweep", *TINY[:2], "--epochs", "2", "--limit", "256", "--trials", "3", "--startup-trials", "0",
+                 "--prune-after", "2", "--study", "patient", "--json", env={"MNIST_RUNS": str(tmp_path / "runs")})
+    assert result.returncode == 0, result.stderr
+    sweep = strict_json(result.stdout)
+    assert sweep["settings"]["prune_after"] == 2
+    assert [trial["state"] for trial in sweep["trials"]] == ["complete"] * 3 and all(
+        trial["epochs"] == 2 for trial in sweep["trials"])

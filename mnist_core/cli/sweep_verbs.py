@@ -42,6 +42,9 @@ def add_verbs(verbs) -> dict:
     sweep.add_argument("--max-params", type=positive_int,
                        help="a trial whose network has more parameters fails at once (for architecture searches: "
                             "layers.N.FIELD in --space)")
+    sweep.add_argument("--prune-after", type=int, default=0,
+                       help="epochs every trial trains before it can be pruned (default 0: from its first epoch; "
+                            "a one-cycle schedule's early epochs say little about its last)")
     sweep.add_argument("--startup-trials", type=int, default=2,
                        help="trials that complete before a trial can be pruned (default 2)")
     sweep.add_argument("--heartbeat", type=positive_int, default=10,
@@ -84,7 +87,7 @@ def cmd_sweep(args) -> int:
     data = mnist_data.load_mnist(validation_size=base.validation_size)
     space = read_space(args.space, base, data) if args.space is not None else None
     sweep = Sweep(base, args.study or new_study_name(base.model), args.trials, space, args.storage,
-                  args.startup_trials, args.heartbeat, args.max_params)
+                  args.startup_trials, args.heartbeat, args.max_params, args.prune_after)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # one line per trial is ours to print (no tracebacks)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     interrupted = threading.Event()  # Ctrl-C: the trial stops between batches, the sweep after it

@@ -63,6 +63,7 @@ class Sweep:
     startup_trials: int = 2  # trials that complete before the pruner may stop one
     heartbeat: int = 10  # seconds between a running trial's heartbeats
     max_params: int | None = None  # a trial whose network is larger fails at once (architecture searches)
+    prune_after: int = 0  # epochs a trial trains before the pruner may stop it (a one-cycle epoch 1 says little)
 
     def __post_init__(self) -> None:
         if sanitize_name(self.study) != self.study or len(self.study) > STUDY_NAME_LENGTH:
@@ -71,7 +72,7 @@ class Sweep:
         if self.max_params is not None and (isinstance(self.max_params, bool) or not isinstance(self.max_params, int)
                                             or self.max_params < 1):
             raise ConfigError(f"max_params must be a positive integer, got {self.max_params!r}")
-        for name, low in (("trials", 1), ("heartbeat", 1), ("startup_trials", 0)):
+        for name, low in (("trials", 1), ("heartbeat", 1), ("startup_trials", 0), ("prune_after", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -83,6 +84,7 @@ class Sweep:
         base = self.base
         return {"model": base.model, "recipe": base.recipe, "epochs": base.epochs, "limit": base.limit,
                 "seed": base.seed, "startup_trials": self.startup_trials, "max_params": self.max_params,
+                "prune_after": self.prune_after or None,
                 "space": {dimension.name: dimension.to_dict() for dimension in space}}
 
 
@@ -209,7 +211,8 @@ def run_sweep(sweep: Sweep, data: MNIST, on_trial=None, stop: threading.Event | 
     if checked.note and log is not None:
         log(checked.note)
     study = optuna.create_study(study_name=sweep.study, storage=storage, direction="maximize", load_if_exists=True,
-                                pruner=optuna.pruners.MedianPruner(n_startup_trials=sweep.startup_trials))
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=sweep.startup_trials,
+                                                                   n_warmup_steps=sweep.prune_after))
     check_same_sweep(study, sweep.fingerprint(space), url)
     target = journal.with_name(journal.name + ".budget") if journal is not None else \
         (Path(directory) if directory is not None else runs_dir()) / SWEEPS_FOLDER / f"{sweep.study}.budget"
