@@ -38,7 +38,7 @@ def test_export_reads_the_test_digits_as_the_checkpoint_does(record, fmt, mnist,
     assert written["opset"] == (OPSET if fmt == "onnx" else None)
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temporary file left
 
-    parity = check_parity(model, path, fmt, mnist.test.head(SUBSET), latency_calls=3)
+    parity = check_parity(model, path, fmt, mnist.test.head(SUBSET), latency_calls=1)
     assert parity["images"] == SUBSET
     assert parity["argmax_agreement"] >= 99.99
     assert abs(parity["test_acc"] - parity["torch_test_acc"]) <= 0.01
