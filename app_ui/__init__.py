@@ -26,7 +26,7 @@ _WHERE = {
     "charts": ["DIGITS", "SPLIT_COLOURS", "SPLIT_NAMES", "batch_loss_chart", "confusion_chart", "curves_chart",
                "history_frame", "live_curves_chart", "lr_chart", "metric_scale", "probability_chart"],
     "readout": ["probabilities_table"],
-    "share": ["keep_in_url", "restore_from_url"],
+    "share": ["digit_pair", "keep_in_url", "restore_from_url", "url_values"],
     "study_view": ["study_section"],
     "sweep_view": ["sweep_section"],
     "colours": ["PALETTE", "colour_scale", "iteration_order", "model_colour"],

@@ -34,15 +34,12 @@ def read_mode_from_secrets() -> None:
 def demo_banner() -> None:
     if not os.environ.get(MODE_ENV):
         return  # the default mode: no banner, and no mnist_core import on the router's path
-    from mnist_core.lab.mode import DEMO, is_demo
-    from mnist_core.training.config import ConfigError
+    from mnist_core.lab.mode import DEMO, mode_in_effect
 
-    try:
-        demo = is_demo()
-    except ConfigError as error:  # a typo in the mode: say so, and run as the default (full) mode
-        st.error(str(error))
-        return
-    if demo:
+    mode, problem = mode_in_effect()
+    if problem:  # a typo in the mode: say so; mnist_core runs as the demo (the safe mode) meanwhile
+        st.error(problem)
+    if mode == "demo":
         st.info(f"**Demo.** Draw, Compare and Evaluate work fully. Training is limited to one short run "
                 f"(at most {DEMO.max_image_epochs:,} images × epochs, {DEMO.max_parameters:,} parameters, "
                 f"{DEMO.max_queue} waiting). Deleting and promoting are off. Run the lab yourself "

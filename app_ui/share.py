@@ -4,10 +4,45 @@ view (a teacher sends "look at this"). Streamlit's own `bind="query-params"` wri
 `restore_from_url` fills a widget's session state from the URL once per session, before the widget is
 drawn (a link with a write-up model's old name, ?model=seed004, opens writeup004 with a one-line
 notice); `keep_in_url` writes the current value back after it.
+
+A URL is anyone's to write: every value is read through `url_values` with a strict parser (a name
+among the options, `digit_pair` for Evaluate's cell), and what does not parse is ignored, so no
+link can raise on a page.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
 import streamlit as st
+
+Parsed = TypeVar("Parsed")
+MAX_URL_VALUE = 200  # characters: longer than any name or cell a page writes into its URL
+DIGIT_PAIR = re.compile(r"([0-9])-([0-9])")  # ASCII digits only: str.isdigit also accepts "²" and "٣"
+
+
+def url_values(key: str, parse: Callable[[str], Parsed | None]) -> list[Parsed]:
+    """Every value of the URL parameter `key` that `parse` accepts, in order (the one reader of the
+    query string). `parse` returns None or raises ValueError for what it refuses; values that are
+    too long or hold control characters never reach it."""
+    values = []
+    for raw in st.query_params.get_all(key):
+        if not isinstance(raw, str) or len(raw) > MAX_URL_VALUE or not raw.isprintable():
+            continue
+        try:
+            parsed = parse(raw)
+        except ValueError:
+            continue
+        if parsed is not None:
+            values.append(parsed)
+    return values
+
+
+def digit_pair(text: str) -> tuple[int, int] | None:
+    """A cell as a link writes it, "4-9", as (4, 9); None for anything else."""
+    matched = DIGIT_PAIR.fullmatch(text)
+    return (int(matched.group(1)), int(matched.group(2))) if matched else None
 
 
 def restore_from_url(key: str, options, multi: bool = False) -> None:
@@ -18,12 +53,17 @@ def restore_from_url(key: str, options, multi: bool = False) -> None:
         return
     st.session_state[marker] = True
     options = [str(option) for option in options]
-    values = [current_value(value, options) for value in st.query_params.get_all(key)]
-    values = [value for value in values if value in options]
+    values = url_values(key, lambda value: chosen(value, options))
     if multi and values:
         st.session_state[key] = values
     elif values:
         st.session_state[key] = values[-1]  # as st.query_params.get: the last of repeated values
+
+
+def chosen(value: str, options: list[str]) -> str | None:
+    """The option `value` names (by its current or old name), or None."""
+    value = current_value(value, options)
+    return value if value in options else None
 
 
 def current_value(value: str, options: list[str]) -> str:

@@ -25,9 +25,8 @@ def shared_cell(clicked: tuple[int, int] | None) -> tuple[int, int] | None:
     """The cell clicked in the chart, else the one a shared link names (?cell=4-9, read once per
     session); the shown cell is written back into the URL."""
     if "url_cell" not in st.session_state:
-        true, _, predicted = st.query_params.get("cell", "").partition("-")
-        st.session_state.url_cell = (int(true), int(predicted)) if f"{true}{predicted}".isdigit() and \
-            len(true) == len(predicted) == 1 else None
+        cells = ui.url_values("cell", ui.digit_pair)
+        st.session_state.url_cell = cells[-1] if cells else None  # the last, as st.query_params.get
     if clicked is not None:
         st.session_state.url_cell = None  # a click in the chart wins from now on
     cell = clicked or st.session_state.url_cell

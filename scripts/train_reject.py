@@ -11,6 +11,7 @@ The generated drawings are painted and preprocessed once and cached in $MNIST_CA
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import time
 
@@ -19,7 +20,8 @@ import torch
 
 from mnist_core.analysis.reject import WEIGHTS, save_reject
 from mnist_core.data.mnist import load_mnist
-from mnist_core.training.machine import cache_root, machine_info
+from mnist_core.training.disk_cache import cache_root, read_cached, write_cached
+from mnist_core.training.machine import machine_info
 from mnist_core.training.reject import (
     FIT_COUNTS,
     FIT_SEED,
@@ -37,14 +39,18 @@ def cached_bank(name: str, counts: dict, first_seed: int) -> dict:
     """The drawn bank, from $MNIST_CACHE/reject/<name>.npz when it was made with these counts."""
     path = cache_root() / "reject" / f"{name}.npz"
     key = repr(sorted(counts.items())) + f"@{first_seed}"
-    if path.is_file():
-        saved = np.load(path)
-        if str(saved["key"]) == key:
-            return {name: saved[name] for name in ("images", "labels", "kinds")}
+
+    def decode(raw: bytes) -> dict | None:  # a damaged file raises: read_cached logs it and it is painted again
+        with np.load(io.BytesIO(raw), allow_pickle=False) as saved:
+            return {name: saved[name] for name in ("images", "labels", "kinds")} if str(saved["key"]) == key else None
+
+    if (bank := read_cached(path, decode)) is not None:
+        return bank
     started = time.perf_counter()
     bank = drawn_bank(counts, first_seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, key=np.array(key), **bank)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, key=np.array(key), **bank)
+    write_cached(path, buffer.getvalue())
     print(f"{name}: {len(bank['labels']):,} drawings painted and preprocessed in {time.perf_counter() - started:.0f} s")
     return bank
 

@@ -94,3 +94,23 @@ def test_machine_info_names_the_cpu_and_an_emulated_isa():
     )
     emulated = json.loads(shown.stdout)
     assert emulated["cpu_capability"] == "AVX2" and emulated["emulated"] is True
+
+
+@pytest.mark.parametrize("damage", [b"", b"null", b"[]", b'{"k": null}', b'{"k": {"fp32": "fast"}}', b"\xff\xfe{",
+                                    b'{"k": {"fp32": NaN}}', b'{"k": {"fp32": 1.0}', "wrong entry"])
+def test_a_damaged_probe_cache_is_measured_again_and_replaced(damage, monkeypatch, tmp_path, caplog):
+    """Whatever is in probes.json, the probe reads it as a miss (one logged line), measures again and
+    writes a good file; a wrong entry for this network (a setting missing) is measured again too."""
+    monkeypatch.setenv("MNIST_CACHE", str(tmp_path))
+    measured = []
+    monkeypatch.setattr(machine, "_steps_per_second", lambda config, p, cl: measured.append(p) or 10.0)
+    config = default_config("frontier", device="cpu")
+    key = machine.probe_key(config) + "|fp32"
+    cache = tmp_path / "probes.json"
+    cache.write_bytes(json.dumps({key: {"bf16": 5.0}}).encode() if damage == "wrong entry" else damage)
+    with caplog.at_level("WARNING", logger="mnist_core.training.disk_cache"):
+        assert machine.probe(config, ("fp32",)) == {"fp32": 10.0} and measured == ["fp32"]
+    lines = [record.getMessage() for record in caplog.records if record.name == "mnist_core.training.disk_cache"]
+    assert lines == [] if damage == "wrong entry" else len(lines) == 1 and "probes.json is damaged" in lines[0]
+    assert json.loads(cache.read_text())[key] == {"fp32": 10.0}
+    assert machine.probe(config, ("fp32",)) == {"fp32": 10.0} and measured == ["fp32"]  # read back now

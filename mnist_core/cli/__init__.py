@@ -3,7 +3,8 @@
 Verbs live in three modules: run_verbs (train, runs, stop, promote, unpromote, delete, pretrain,
 study), model_verbs (models, evaluate, predict, explain, robustness, derive, report, bench, changes,
 diff) and sweep_verbs (sweep). Errors a user can fix (missing data, bad settings, bad checkpoints)
-print one line and exit 2.
+print one line and exit 2. Before any verb runs: the lab's mode must be one it knows, the runs
+folder must not be a file, and demo mode's rule (`lab.mode.check_verb`) must allow what it writes.
 """
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import sys
 
 from ..analysis.predict import ImageError
 from ..data.mnist import DatasetError
-from ..lab.mode import DemoModeError
+from ..lab.mode import DemoModeError, check_verb, lab_mode
 from ..models import UnknownModelError, current_name, rename_notice
 from ..store.checkpoint import CheckpointError
-from ..store.runs import RunError
+from ..store.runs import RunError, check_runs_folder
 from ..training.config import ConfigError
 from . import model_verbs, run_verbs, sweep_verbs
 from .common import OneLineParser
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     renamed(args)
     try:
+        lab_mode()  # a misspelt mode is refused here; elsewhere it reads as demo
+        check_runs_folder()
+        check_verb(args.verb, vars(args))
         return handlers[args.verb](args)
     except EXPECTED_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)

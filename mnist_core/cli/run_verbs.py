@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 from ..data import mnist as mnist_data
-from ..lab.mode import refuse_in_demo
 from ..models import list_models, model_info
 from ..store.checkpoint import CheckpointError, check_output_path, copy_checkpoint
 from ..store.records import json_safe
@@ -91,8 +90,7 @@ def cmd_train(args) -> int:
         config = spec_config(read_spec(args.spec), args.recipe or "writeup004", **settings)
     else:
         config = default_config(args.model, args.recipe, **settings)
-    if args.out is not None:
-        refuse_in_demo("Exporting weights outside the runs folder (--out)")
+    if args.out is not None:  # demo mode refused it already (lab.mode.VERB_WRITES)
         check_output_path(args.out)  # before training, not after
     data = mnist_data.load_mnist(validation_size=config.validation_size)
     interrupted = threading.Event()  # Ctrl-C: finish the batch, keep and save what was done
@@ -115,9 +113,13 @@ def cmd_train(args) -> int:
 
 def run_row(run) -> dict:
     """A run as the `runs --json` contract gives it (name, model, status, final_test_acc, epochs, ...,
-    study); figures never measured (a sweep trial's test accuracy) are None."""
+    study, usable: whether Compare, Evaluate and `changes` take it, and unusable_reason when not);
+    figures never measured (a sweep trial's test accuracy) are None."""
+    from ..store.runs import usable_record
+
     record = run.record
     summary = record.summary
+    why_not = usable_record(run, record)[1]
     return json_safe({
         "name": run.name, "model": record.model, "status": run.status, "reason": run.reason,
         "final_test_acc": summary.final_test_acc if summary else None,
@@ -125,7 +127,8 @@ def run_row(run) -> dict:
         "epochs": summary.epochs if summary else 0, "planned_epochs": run.config.get("epochs"),
         "partial": summary.partial if summary else False, "wall_seconds": run.wall_seconds,
         "started_at": run.started_at, "has_weights": run.has_weights, "sweep": run.sweep,
-        "seed_study": run.seed_study, "study": run.sweep or run.seed_study, "device": run.progress.get("device")})
+        "seed_study": run.seed_study, "study": run.sweep or run.seed_study, "device": run.progress.get("device"),
+        "usable": why_not is None, "unusable_reason": why_not})
 
 
 def cmd_runs(args) -> int:
@@ -145,6 +148,8 @@ def cmd_runs(args) -> int:
         final = f"{row['final_test_acc']:.2f}%" if row["final_test_acc"] is not None else "-"
         print(f"{row['name']:<36} {row['model'] or '?':<15} {row['status']:<12} "
               f"{row['epochs']:>3}/{row['planned_epochs'] or '?':<3} {final:>10}")
+        if row["status"] in ("finished", "stopped") and not row["usable"]:
+            print(f"{'':<4}cannot be used: {row['unusable_reason']}")
     return 0
 
 
@@ -206,7 +211,6 @@ def cmd_stop(args) -> int:
 
 
 def cmd_pretrain(args) -> int:
-    refuse_in_demo("Rebuilding the shipped checkpoints")
     from ..lab.promotion import publish
     from ..store.shipped import CHECKPOINT_DIR
     from ..training.callbacks import ProgressPrinter

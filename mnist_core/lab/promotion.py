@@ -14,7 +14,7 @@ import torch
 from ..data.mnist import MNIST, Split
 from ..store.checkpoint import CheckpointError, copy_checkpoint, load_model
 from ..store.records import Record, RecordError, clean_stale_temporaries, read_record, summarize, write_record
-from ..store.runs import Run, RunError, get_run, sanitize_name
+from ..store.runs import Run, RunError, get_run, sanitize_name, usable_record
 from ..store.shipped import CHECKPOINT_DIR, checkpoints_dir, list_checkpoints
 from ..training.callbacks import Callback
 from .launch import train_run
@@ -43,6 +43,9 @@ def _check_promotable(name: str, stem: str | None, checkpoints: Path, directory:
         raise PromotionError(f"only finished runs can be promoted; {name!r} is {run.status}: {run.reason}")
     if not run.has_weights:
         raise PromotionError(f"run {name!r} has no weights to promote")
+    why_not = usable_record(run)[1]
+    if why_not is not None:  # promoted, it would be a checkpoint no page lists
+        raise PromotionError(f"run {name!r} cannot be promoted: {why_not}")
     try:
         stem = sanitize_name(stem or name)
     except ValueError as error:

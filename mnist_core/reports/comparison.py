@@ -18,20 +18,26 @@ from ..analysis.significance import (
     welch_interval,
 )
 from ..store.records import Record
-from ..store.runs import RunNotFoundError, trained_models
+from ..store.runs import RunNotFoundError, get_run, trained_models, usable_record
 from .studies import seeds_file
 
 
 def find_trained(name: str, records: list[Record] | None = None) -> Record:
     """The trained model `name` means: a checkpoint's stem, a finished run's name, or Compare's key
     for a run ("run:<name>"); a checkpoint wins over a run of the same name. RunNotFoundError
-    (one line, with the checkpoints' names) when none has it."""
+    (one line: why the run of that name cannot be used, or the checkpoints' names) when none has it."""
     if records is None:
         records = trained_models(include_runs=True)[0]
     by_key = {record.key: record for record in records}
     for key in (name, f"run:{name}"):
         if key in by_key:
             return by_key[key]
+    try:
+        run = get_run(name.removeprefix("run:"))
+    except RunNotFoundError:
+        run = None
+    if run is not None and (why_not := usable_record(run)[1]) is not None:
+        raise RunNotFoundError(f"run {run.name!r} cannot be used: {why_not}")
     checkpoints = ", ".join(sorted(record.key for record in records if record.kind != "run"))
     raise RunNotFoundError(f"no checkpoint or finished run named {name!r} (checkpoints: {checkpoints}; "
                            f"runs: see `python -m mnist_core runs`)")

@@ -3,17 +3,23 @@
 Work that depends only on a weights file (its test-set log-probabilities, its robustness probe) is
 keyed by the file's content hash, so a renamed copy reuses it and a retrained file never sees a
 stale result. Two places are read, in order:
-- `checkpoints/derived/`: shipped with the shipped checkpoints (small: float16 log-probabilities,
-  ~160 KB a model), so a fresh clone opens Evaluate and Compare without computing anything;
-- `$MNIST_CACHE/derived/` (default `runs/.cache/derived/`): everything else, written on first use.
-A damaged file is computed again. Analysis modules compute; this module only decides when to.
+- `$MNIST_CACHE/derived/` (default `runs/.cache/derived/`): everything computed here, written on
+  first use;
+- `<checkpoints>/derived/` (the checkpoints folder the rest of the lab uses: `$MNIST_CHECKPOINTS`,
+  default `checkpoints/`): shipped with the shipped checkpoints (small: float16 log-probabilities,
+  ~160 KB a model), so a fresh clone opens Evaluate and Compare without computing anything.
+Any entry that cannot be read or decoded, or holds the wrong shape or type, is a miss
+(training.disk_cache: one logged line): the result is computed again and written atomically to
+the cache, which is read first from then on. Only `derive --ship` writes into the checkpoints
+folder (a damaged shipped file is replaced there by running it). Analysis modules compute; this
+module only decides when to.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import json
-import os
+import math
 from pathlib import Path
 
 import numpy as np
@@ -24,16 +30,19 @@ from ..analysis.evaluate import predict_logits
 from ..analysis.robustness import DEFAULT_LIMIT, probe
 from ..analysis.robustness import VERSION as PROBE_VERSION
 from ..data.mnist import Split
-from ..training.machine import cache_root
-from .records import write_json
-from .shipped import CHECKPOINT_DIR
+from ..training.disk_cache import cache_root, read_cached, write_cached
+from .shipped import checkpoints_dir
 
 LOG_PROBS_VERSION = 1
-SHIPPED_DIR = CHECKPOINT_DIR / "derived"
 
 
 def cache_dir() -> Path:
     return cache_root() / "derived"
+
+
+def shipped_dir() -> Path:
+    """The results shipped beside the checkpoints: `<checkpoints folder>/derived`."""
+    return checkpoints_dir() / "derived"
 
 
 def content_digest(weights: Path | str) -> str:
@@ -41,9 +50,19 @@ def content_digest(weights: Path | str) -> str:
 
 
 def _places(name: str, ship: bool = False) -> list[Path]:
-    """Where a result may already be: with ship, only checkpoints/derived/ (a cached copy elsewhere
-    must still be written there)."""
-    return [SHIPPED_DIR / name] if ship else [SHIPPED_DIR / name, cache_dir() / name]
+    """Where a result may already be, in the order read: the cache (where a recomputed result goes),
+    then checkpoints/derived/; with ship, only the latter (a cached copy must still be written there)."""
+    return [shipped_dir() / name] if ship else [cache_dir() / name, shipped_dir() / name]
+
+
+def _keep(name: str, ship: bool, data: bytes) -> None:
+    """Write a computed result: into the cache (a failure only costs computing it again), or with
+    ship into checkpoints/derived/, where a failure is the command's (CheckpointError)."""
+    target = (shipped_dir() if ship else cache_dir()) / name
+    if not write_cached(target, data) and ship:
+        from .checkpoint import CheckpointError
+
+        raise CheckpointError(f"cannot write {target} (see the line above)")
 
 
 def _model(weights: Path, model: nn.Module | None) -> nn.Module:
@@ -68,22 +87,38 @@ def log_probs_name(weights: Path, digest: str, count: int) -> str:
     return f"{weights.stem}-{digest}-test{count}-logp-v{LOG_PROBS_VERSION}.npz"
 
 
-def _read_npz(path: Path, count: int) -> torch.Tensor | None:
-    try:
-        with np.load(path) as stored:
-            values = stored["log_probs"]
-    except (OSError, ValueError, KeyError, EOFError):
-        return None  # missing or damaged: compute it again
-    return torch.from_numpy(values.astype(np.float32)) if values.shape == (count, 10) else None
+def decode_log_probs(raw: bytes, count: int) -> torch.Tensor:
+    """(count, 10) float32 log-probabilities from an .npz entry's bytes; raises for anything else
+    (a bad zip or CRC, a zlib error, another array, shape or dtype, a NaN)."""
+    with np.load(io.BytesIO(raw), allow_pickle=False) as stored:
+        values = stored["log_probs"]
+    if values.shape != (count, 10) or values.dtype.kind != "f" or np.isnan(values).any():
+        raise ValueError(f"log_probs of shape {values.shape} and dtype {values.dtype}, expected ({count}, 10) "
+                         "floats without NaN")
+    return torch.from_numpy(values.astype(np.float32))
 
 
-def _write_npz(path: Path, log_probs: np.ndarray) -> None:
+def encode_log_probs(log_probs: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.savez_compressed(buffer, log_probs=log_probs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_bytes(buffer.getvalue())
-    os.replace(temporary, path)  # readers never see half a file
+    return buffer.getvalue()
+
+
+def decode_probe(raw: bytes) -> list[dict]:
+    """A robustness probe's rows from a JSON entry's bytes; ValueError unless it is a non-empty list
+    of {perturbation: str, strength: number, accuracy: number in [0, 1]}."""
+    rows = json.loads(raw)
+    if not isinstance(rows, list) or not rows or not all(_probe_row(row) for row in rows):
+        raise ValueError("not a list of {perturbation, strength, accuracy} rows")
+    return rows
+
+
+def _probe_row(row) -> bool:
+    def number(value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+    return (isinstance(row, dict) and isinstance(row.get("perturbation"), str) and number(row.get("strength"))
+            and number(row.get("accuracy")) and 0 <= row["accuracy"] <= 1)
 
 
 def test_log_probs(weights: Path | str, test: Split, model: nn.Module | None = None,
@@ -93,10 +128,10 @@ def test_log_probs(weights: Path | str, test: Split, model: nn.Module | None = N
     weights = Path(weights)
     name = log_probs_name(weights, content_digest(weights), len(test))
     for place in _places(name, ship):
-        if place.is_file() and (found := _read_npz(place, len(test))) is not None:
+        if (found := read_cached(place, lambda raw: decode_log_probs(raw, len(test)))) is not None:
             return found
     log_probs = compact_log_probs(predict_logits(_model(weights, model), test.images))
-    _write_npz((SHIPPED_DIR if ship else cache_dir()) / name, log_probs)
+    _keep(name, ship, encode_log_probs(log_probs))
     return torch.from_numpy(log_probs.astype(np.float32))
 
 
@@ -106,15 +141,10 @@ def cached_probe(weights: Path | str, test: Split, limit: int = DEFAULT_LIMIT, m
     weights = Path(weights)
     name = f"{weights.stem}-{content_digest(weights)}-robustness{limit}-v{PROBE_VERSION}.json"
     for place in _places(name, ship):
-        if place.is_file():
-            try:
-                return json.loads(place.read_text())
-            except ValueError:
-                pass  # a damaged entry: compute it again
+        if (found := read_cached(place, decode_probe)) is not None:
+            return found
     rows = probe(_model(weights, model), test, limit)
-    target = (SHIPPED_DIR if ship else cache_dir()) / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_json(target, rows)
+    _keep(name, ship, json.dumps(rows, indent=1, allow_nan=False).encode())
     return rows
 
 

@@ -71,6 +71,19 @@ def runs_dir() -> Path:
     return Path(os.environ.get("MNIST_RUNS", "runs")).expanduser()
 
 
+def check_runs_folder(directory: Path | None = None) -> Path:
+    """The runs folder, or RunError (one line) when it cannot be one: it, or a folder above it, is
+    a file. Missing is fine (it is created with the first run)."""
+    directory = Path(directory) if directory is not None else runs_dir()
+    for place in (directory, *directory.parents):
+        if place.exists():
+            if not place.is_dir():
+                raise RunError(f"the runs folder {directory} ($MNIST_RUNS) cannot be used: {place} is a file, "
+                               "not a folder")
+            break
+    return directory
+
+
 def sanitize_name(name: str) -> str:
     """A safe folder name: letters, digits, '-', '_', '.'; no path tricks; at most 64 chars."""
     cleaned = NAME_PATTERN.sub("-", name).strip(".-")[:64]
@@ -89,14 +102,16 @@ def new_run_name(model: str, directory: Path) -> str:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError:
+        return []  # missing (no epoch yet) or unreadable: no rows
     rows = []
-    for line in path.read_text().splitlines():
+    for line in lines:
         try:
             row = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line being written right now, or cut by a kill
+        except ValueError:
+            continue  # a line being written right now, cut by a kill, or damaged (not UTF-8)
         if isinstance(row, dict):
             rows.append(row)
     return rows
@@ -380,8 +395,24 @@ def trained_models(include_runs: bool = True, checkpoints: Path | None = None,
         for run in list_runs(directory):
             if run.status == "damaged":
                 problems.append(f"run {run.name}: damaged, {run.reason} (skipped)")
-            elif run.status in ("finished", "stopped") and run.has_weights:
-                record = run.record
-                if record.summary is not None:
+            elif run.status in ("finished", "stopped"):
+                record, why_not = usable_record(run)
+                if record is not None:
                     records.append(record)
+                elif run.has_weights:  # a run stopped before its first epoch has nothing to list
+                    problems.append(f"run {run.name}: {run.status} but cannot be used: {why_not} (skipped)")
     return records, problems
+
+
+def usable_record(run: Run, record: Record | None = None) -> tuple[Record | None, str | None]:
+    """(the run's record, None) when it can be evaluated, compared and promoted, else (None, why
+    not): still training, failed, damaged, no weights, or no epoch with finite figures. The one
+    rule `runs`, `trained_models` and the lookups by name share (`record`: run.record, if at hand)."""
+    if run.status not in ("finished", "stopped"):
+        return None, f"it is {run.status}" + (f" ({run.reason})" if run.reason else "")
+    if not run.has_weights:
+        return None, f"it has no weights ({WEIGHTS})"
+    record = record or run.record
+    if record.summary is None:
+        return None, "no epoch has finite figures (its accuracies and losses are NaN or missing)"
+    return record, None

@@ -19,6 +19,7 @@ machine is known to run it slower.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import time
@@ -28,16 +29,12 @@ import torch
 
 from .config import TrainConfig
 from .devices import pick_device
+from .disk_cache import cache_root, read_cached, write_cached
 from .step import train_step
 
 PROBE_VERSION = 1
 PROBE_WARMUP, PROBE_STEPS, PROBE_BATCH = 2, 4, 256
 BF16_MARGIN = 1.05  # bf16 must beat fp32 by this much to be chosen (noise of a few steps)
-
-
-def cache_root() -> Path:
-    """Where derived, recomputable results are kept: `$MNIST_CACHE` (default `runs/.cache`)."""
-    return Path(os.environ.get("MNIST_CACHE", Path(os.environ.get("MNIST_RUNS", "runs")) / ".cache"))
 
 
 def cpu_model() -> str:
@@ -123,28 +120,35 @@ def _steps_per_second(config: TrainConfig, precision: str, channels_last: bool) 
 
 
 def probe(config: TrainConfig, precisions: tuple[str, ...] = ("fp32", "bf16")) -> dict:
-    """Steps/s of the config's network for each candidate setting, measured once per machine."""
+    """Steps/s of the config's network for each candidate setting, measured once per machine (an
+    entry of the cache that is damaged or lacks a setting is measured again and replaced)."""
     path = cache_root() / "probes.json"
-    try:
-        cache = json.loads(path.read_text())
-    except (OSError, ValueError):
-        cache = {}
+    cache = read_cached(path, read_probes) or {}
     key = probe_key(config) + "|" + "/".join(precisions)
-    if key in cache:
-        return cache[key]
     candidates = [(p, cl) for p in precisions for cl in (False, True)]
     if not config.channels_last:
         candidates = [c for c in candidates if not c[1]]
-    result = {f"{p}{'+channels_last' if cl else ''}": _steps_per_second(config, p, cl) for p, cl in candidates}
+    names = [f"{p}{'+channels_last' if cl else ''}" for p, cl in candidates]
+    if isinstance(cache.get(key), dict) and sorted(cache[key]) == sorted(names):
+        return cache[key]
+    result = {name: _steps_per_second(config, p, cl) for name, (p, cl) in zip(names, candidates)}
     cache[key] = result
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(cache, indent=1))
-        tmp.replace(path)
-    except OSError:
-        pass  # a read-only cache only costs a re-probe next time
+    write_cached(path, json.dumps(cache, indent=1, allow_nan=False).encode())  # unwritable: a re-probe next time
     return result
+
+
+def read_probes(raw: bytes) -> dict:
+    """The probe cache: {key: {setting: steps per second}}; ValueError for anything else (then every
+    entry is measured again)."""
+    probes = json.loads(raw)
+    if not isinstance(probes, dict) or not all(isinstance(rates, dict) and all(map(is_rate, rates.values()))
+                                               for rates in probes.values()):
+        raise ValueError("not a table of positive, finite steps-per-second figures")
+    return probes
+
+
+def is_rate(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
 def resolve(config: TrainConfig) -> TrainConfig:
