@@ -129,7 +129,11 @@ def write_torchscript(wrapper: PixelInput, example: torch.Tensor, path: Path) ->
         if not torch.allclose(traced(probe), wrapper(probe), atol=1e-4, rtol=1e-4):
             raise ExportError(f"cannot export {type(wrapper.model).__name__} to TorchScript: the trace "
                               "disagrees with the model on a batch of 3 (shape-dependent Python in forward)")
-    traced.save(str(path))
+    buffer = io.BytesIO()  # through memory: saved to a path, the archive inside would be named after the temporary
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*torch\.jit", category=FutureWarning)
+        torch.jit.save(traced, buffer)
+    path.write_bytes(buffer.getvalue())
     return None
 
 

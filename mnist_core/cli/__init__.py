@@ -1,8 +1,8 @@
 """Command line: python -m mnist_core VERB ... (`--help` lists the verbs; each verb's `--help` its flags).
 
-Verbs live in three modules: run_verbs (train, runs, stop, promote, unpromote, delete, pretrain,
+Verbs live in four modules: run_verbs (train, runs, stop, promote, unpromote, delete, pretrain,
 study), model_verbs (models, evaluate, predict, explain, robustness, derive, report, bench, changes,
-diff) and sweep_verbs (sweep). Errors a user can fix (missing data, bad settings, bad checkpoints)
+diff), sweep_verbs (sweep), export_verbs (export). Errors a user can fix (missing data, bad settings or checkpoints)
 print one line and exit 2. Before any verb runs: the lab's mode must be one it knows, the runs
 folder must not be a file, and demo mode's rule (`lab.mode.check_verb`) must allow what it writes.
 """
@@ -18,7 +18,7 @@ from ..models import UnknownModelError, current_name, rename_notice
 from ..store.checkpoint import CheckpointError
 from ..store.runs import RunError, check_runs_folder
 from ..training.config import ConfigError
-from . import model_verbs, run_verbs, sweep_verbs
+from . import export_verbs, model_verbs, run_verbs, sweep_verbs
 from .common import OneLineParser
 
 EXPECTED_ERRORS = (DatasetError, ConfigError, CheckpointError, UnknownModelError, FileNotFoundError, RunError,
@@ -31,7 +31,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     parser = OneLineParser(prog="python -m mnist_core", description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True)
     handlers = {}
-    for module in (model_verbs, run_verbs, sweep_verbs):
+    for module in (model_verbs, run_verbs, sweep_verbs, export_verbs):
         handlers.update(module.add_verbs(verbs))
     return parser, handlers
 
