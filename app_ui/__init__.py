@@ -4,6 +4,7 @@ routing      deep links through the router, the sidebar on phones
 loaders      cached models, dataset and per-checkpoint results (st.cache_*)
 charts       Altair charts; colours: stable model colours and the iteration order
 pictures     digits as pictures; explain_view: the "Why?" view (explanation)
+export_view  Download ONNX / TorchScript and "Use this model" (Evaluate, the All runs table)
 train_form, run_manager, builder, queue_panel, live_view, preview: the Train page's parts
 arch_diff    the Compare page's architecture diff
 sweep_view   the Compare page's Sweeps (sweep_panel: the Train page's)
@@ -31,6 +32,7 @@ _WHERE = {
     "sweep_view": ["sweep_section"],
     "colours": ["PALETTE", "colour_scale", "iteration_order", "model_colour"],
     "explain_view": ["explanation"],
+    "export_view": ["model_downloads"],
     "loaders": ["cached_evaluation", "cached_logits", "cached_test", "cached_model", "cached_robustness",
                 "cached_test_images", "checkpoint_records", "evaluation_of", "loadable_models", "logits_of",
                 "model_from", "queue_runs", "record_label", "robustness_of", "show_problems", "start_training",

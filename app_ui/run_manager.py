@@ -1,6 +1,8 @@
-"""Managing runs that are not training: reuse settings, downloads, promote / un-promote, delete
-(each asks first), and the table of every run with Upload (a run from another machine's lab: its
-`runs export` zip or this table's Download). Not in demo mode: no run leaves or enters a shared lab.
+"""Managing runs that are not training: reuse settings, downloads (metrics, weights, ONNX and
+TorchScript), promote / un-promote, delete (each asks first), and the table of every run with Upload
+(a run from another machine's lab: its `runs export` zip or this table's Download). Not in demo
+mode: no run leaves or enters a shared lab (its ONNX and TorchScript downloads stay: they write only
+the cache).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from mnist_core.store.shipped import list_checkpoints
 from mnist_core.training.config import ConfigError
 
 from . import loaders
+from .export_view import model_downloads
 from .train_form import OPEN, load_form
 
 
@@ -32,6 +35,7 @@ def run_actions(run: runs.Run) -> None:
                           icon=":material/download:")
         c.download_button("Weights (.pt)", run.weights_path.read_bytes(), f"{run.name}.pt",
                           icon=":material/download:")
+        model_downloads(run.weights_path, run.name, f"export_run_{run.name}")  # allowed in demo: writes only the cache
     if is_demo():  # a public demo: promoting, deleting and moving runs are off (and refused in mnist_core too)
         return
     if run.status not in ("running", "damaged"):

@@ -96,11 +96,12 @@ def render() -> None:
         return
     errors = len(report["misclassified"])
     record = records[key]
-    left, right, _ = st.columns([1, 1, 2])
+    left, right, *exports = st.columns([1, 1, 1.05, 1.35])
     left.download_button("Report (HTML)", html_report(record, report), f"{record.name}-report.html", "text/html",
                          icon=":material/description:", help="Self-contained: opens offline")
     right.download_button("Metrics (CSV)", metrics_csv(record.history), f"{record.name}-metrics.csv", "text/csv",
                           icon=":material/download:")
+    ui.model_downloads(record.weights_path, record.name, f"export_{key}", exports)  # ONNX, TorchScript, snippet
     a, b, c = st.columns(3)
     a.metric("Test accuracy", f"{100 * report['accuracy']:.2f}%")
     b.metric("Test loss", f"{report['loss']:.4f}")
