@@ -89,7 +89,7 @@ def draw_page_latency(models: dict, onnx_paths: dict, image: torch.Tensor, reado
         torch_figures = readout_ms(torch_readout, readouts)
         sessions = [onnx_session(onnx_paths[name], threads) for name in models]
 
-        def onnx_readout():
+        def onnx_readout(sessions=sessions):
             for session in sessions:
                 session.run(None, {"image": pixels})
 
@@ -116,7 +116,8 @@ def markdown(report: dict) -> str:
                   "| final test acc (record) | latency export | latency torch |",
                   "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for row in report["parity"]:
-        lines.append(f"| `{row['model']}` | {row['format']}{' (opset ' + str(row['opset']) + ')' if row['opset'] else ''} "
+        opset = f" (opset {row['opset']})" if row["opset"] else ""
+        lines.append(f"| `{row['model']}` | {row['format']}{opset} "
                      f"| {row['file_bytes'] / 1024:.0f} KiB | {row['max_abs_diff']:.1e} "
                      f"| {row['argmax_agreement']:.2f}% | {row['test_acc']:.2f}% | {row['record_final_test_acc']:.2f}% "
                      f"| {row['latency_ms_export']:.3f} ms | {row['latency_ms_torch']:.3f} ms |")
@@ -139,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N test images (default: all 10,000)")
     parser.add_argument("--latency-calls", type=int, default=200, help="batch-1 calls per latency (median)")
     parser.add_argument("--readouts", type=int, default=300, help="Draw-page readouts timed per runtime")
-    parser.add_argument("--out-dir", type=Path, default=None, help="keep the exports here (default: a temporary folder)")
+    parser.add_argument("--out-dir", type=Path, default=None,
+                        help="keep the exports here (default: a temporary folder)")
     parser.add_argument("--draw-only", action="store_true",
                         help="only the Draw-page timing (exports ONNX, skips the parity table): a quick rerun")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of markdown")
