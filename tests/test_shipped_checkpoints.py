@@ -70,7 +70,7 @@ def test_every_shipped_model_has_three_seeds_and_seed_one_is_the_shipped_run():
     assert {record.model for record in records} == set(list_models())
     for record in records:
         study = seeds_file(record)
-        assert study is not None, f"{record.name}: run scripts/iteration_seeds.py --models {record.name}"
+        assert study is not None, f"{record.name}: run python -m scripts.seeds {record.name}"
         seeds = [row["seed"] for row in study["seeds"]]
         assert len(set(seeds)) == len(seeds) >= 3, (record.name, seeds)
         first = next((row for row in study["seeds"] if row["seed"] == (record.summary.seed or 1)), None)

@@ -2,8 +2,8 @@
 the Train page's seeds), grouped: mean ± sd of the final test and validation accuracy with every
 seed, and the mean curve with its min–max band. Sweep trials carry their own tag (`sweep`) and are
 left to reports.sweeps. A shipped checkpoint's seeds file
-(`checkpoints/<stem>_seeds.json`: seed 1 is the shipped run; scripts/iteration_seeds.py,
-frontier_seeds.py, time_to_accuracy.py) is a study too.
+(`checkpoints/<stem>_seeds.json`: seed 1 is the shipped run; written by `python -m scripts.seeds`)
+is a study too.
 """
 from __future__ import annotations
 
