@@ -17,11 +17,9 @@ from browser import (
     ARTIFACTS,
     CANVAS,
     CHROMIUM,
-    CHROMIUM_ARGS,
     METRIC,
     clear_canvas,
     digit_strokes,
-    streamlit_server,
     stroke,
 )
 from PIL import Image
@@ -39,14 +37,10 @@ DIGITS = {
 }
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
-    with streamlit_server({"MNIST_RUNS": str(runs)}) as url:
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield url, browser
-            browser.close()
+@pytest.fixture
+def app(shared_app):
+    """The session's shared server (tests/conftest.py) and its Chromium."""
+    return shared_app.url, shared_app.browser
 
 
 def open_draw(browser, url, **viewport):
@@ -143,6 +137,9 @@ def test_evaluate_diagonal_cell_shows_its_digits(app):
     chart.wait_for(timeout=30000)
     page.wait_for_timeout(1500)
     plot = chart.locator("canvas, svg").first.bounding_box()
+    assert plot["width"] > 200 and plot["height"] > 200
+    assert "%" in metric_value(page)
+    page.screenshot(path=str(ARTIFACTS / "evaluate.png"), full_page=True)
     # the matrix fills the chart right of the y axis (~52 px) and above the x axis (~50 px)
     width, height = (plot["width"] - 52) / 10, (plot["height"] - 50) / 10
     for attempt in range(3):
@@ -249,20 +246,6 @@ def test_drawing_three_digits_gives_the_right_predictions(app):
     (ARTIFACTS / "draw_latency.json").write_text(json.dumps(
         {"pen_up_to_prediction_s": latencies, "median_s": statistics.median(latencies)}))
     print(f"pen-up to prediction: median {statistics.median(latencies):.3f} s, all {latencies}")
-
-
-def test_evaluate_page_renders_the_heatmap(app):
-    app_url, browser = app
-    page = browser.new_page(viewport={"width": 1300, "height": 1400})
-    page.goto(f"{app_url}/evaluate")
-    page.get_by_text("Test accuracy").wait_for(timeout=60000)
-    chart = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first
-    chart.wait_for(timeout=30000)
-    box = chart.bounding_box()
-    assert box["width"] > 200 and box["height"] > 200
-    page.wait_for_timeout(1000)
-    page.screenshot(path=str(ARTIFACTS / "evaluate.png"), full_page=True)
-    assert "%" in metric_value(page)
 
 
 def test_ten_digits_drawn_back_to_back_each_settle(app):

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from postgres import postgres_url  # noqa: F401  (a fixture: pytest finds it by name)
 from streamlit.testing.v1 import AppTest
+from sweep_workers import kill_first_mid_trial, killed_and_retried
 
 from mnist_core.analysis.evaluate import evaluate
 from mnist_core.reports.sweeps import sweep_report
@@ -62,25 +61,11 @@ def test_two_machines_share_a_study_on_postgres_and_a_third_sees_and_imports_it(
         postgres_url, tmp_path, cli, mnist, monkeypatch):  # noqa: F811  (the fixture)
     first_runs, second_runs, third_runs = tmp_path / "first", tmp_path / "second", tmp_path / "third"
     first, second = worker(postgres_url, first_runs), worker(postgres_url, second_runs)
-    try:
-        deadline = time.monotonic() + 120
-        while not training_now(first_runs):  # kill it mid-trial
-            assert time.monotonic() < deadline and first.poll() is None, first.stderr.read() if first.poll() else ""
-            time.sleep(0.01)
-        first.send_signal(signal.SIGKILL)
-        out, err = second.communicate(timeout=180)
-    finally:
-        for process in (first, second):
-            if process.poll() is None:
-                process.kill()
-            process.wait()
+    out, err = kill_first_mid_trial(first, second, lambda: training_now(first_runs), wait=120, finish=180)
     assert second.returncode == 0, err
     assert "Traceback" not in err and postgres_url.split("@")[0].split(":")[-1] not in out  # no password shown
     trials = {trial["number"]: trial for trial in json.loads(out)["trials"]}
-    killed = [trial for trial in trials.values() if trial["state"] == "failed"]
-    assert len(killed) == 1 and "stopped sending heartbeats" in killed[0]["reason"]
-    retry = next(trial for trial in trials.values() if trial["retry_of"] == killed[0]["number"])
-    assert retry["params"] == killed[0]["params"] and retry["state"] in ("complete", "pruned")
+    killed = [killed_and_retried(trials)]
     ended = [trial for trial in trials.values() if trial["state"] in ("complete", "pruned")]
     # separate runs folders share no budget lock: one more trial may slip in at the very end (lab/sweep.py)
     assert TRIALS <= len(ended) <= TRIALS + 1 and len({trial["run"] for trial in ended}) == len(ended)

@@ -40,8 +40,9 @@ def add_verbs(verbs) -> dict:
                                          "default: $MNIST_RUNS/.sweeps/<study>.journal (import: "
                                          "$MNIST_SWEEP_STORAGE, else that journal)")
     sweep.add_argument("--max-params", type=positive_int,
-                       help="a trial whose network has more parameters fails at once (for architecture searches: "
-                            "layers.N.FIELD in --space)")
+                       help="a trial whose network has more parameters fails at once and does not count against "
+                            "--trials (for architecture searches: layers.N.FIELD in --space); the study stops "
+                            "after 20 such networks per trial")
     sweep.add_argument("--prune-after", type=int, default=0,
                        help="epochs every trial trains before it can be pruned (default 0: from its first epoch; "
                             "a one-cycle schedule's early epochs say little about its last)")

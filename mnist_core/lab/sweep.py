@@ -93,16 +93,21 @@ def new_study_name(model: str) -> str:
     return sanitize_name(f"{model.replace('spec:', '')[:24]}-sweep-{stamp}")
 
 
-def budget(study) -> tuple[int, int, int]:
-    """(trials that count against the budget, waiting, running): every trial but those failed by a
-    heartbeat and retried (their retry counts instead)."""
+OVER_CAP_PER_TRIAL = 20  # a study gives up once its sampler has drawn this many networks over the cap per trial
+
+
+def budget(study) -> tuple[int, int, int, int]:
+    """(trials that count against the budget, waiting, running, over the parameter cap): every trial
+    but those failed by a heartbeat and retried (their retry counts instead) and those whose network
+    was over --max-params (refused before training, they cost nothing: the budget is trained trials)."""
     from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False)
     retried = {number for trial in trials for number in trial.system_attrs.get("retry_history", [])}
-    counted = [trial for trial in trials if trial.number not in retried]
+    over_cap = [trial for trial in trials if trial.user_attrs.get("over_cap")]
+    counted = [trial for trial in trials if trial.number not in retried and not trial.user_attrs.get("over_cap")]
     return (len(counted), sum(t.state == TrialState.WAITING for t in trials),
-            sum(t.state == TrialState.RUNNING for t in trials))
+            sum(t.state == TrialState.RUNNING for t in trials), len(over_cap))
 
 
 class PruneBehindTheMedian(Callback):
@@ -156,6 +161,7 @@ class Objective:
             size = network_parameters(config.model, config.spec)
             trial.set_user_attr("network_params", size)
             if self.sweep.max_params is not None and size > self.sweep.max_params:
+                trial.set_user_attr("over_cap", True)
                 raise ConfigError(f"{size:,} parameters, over the study's cap of {self.sweep.max_params:,}")
         except ConfigError as error:  # a combination the ends alone did not show (e.g. nll with smoothing)
             trial.set_user_attr("reason", str(error))
@@ -226,8 +232,11 @@ def run_sweep(sweep: Sweep, data: MNIST, on_trial=None, stop: threading.Event | 
             lock.acquire()
             try:
                 optuna.storages.fail_stale_trials(study)  # a dead worker's trial -> failed, and queued again
-                counted, waiting, running = budget(study)
-                if counted >= sweep.trials and not waiting:
+                counted, waiting, running, over_cap = budget(study)
+                if over_cap >= OVER_CAP_PER_TRIAL * sweep.trials and log is not None and not running:
+                    log(f"study {sweep.study}: {over_cap} sampled networks were over --max-params "
+                        f"{sweep.max_params:,}; stopping (narrow the widths in --space)")
+                if (counted >= sweep.trials or over_cap >= OVER_CAP_PER_TRIAL * sweep.trials) and not waiting:
                     if not running:
                         break
                     lock.release()
