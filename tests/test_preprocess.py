@@ -22,6 +22,26 @@ def test_mnist_digits_pass_through_nearly_unchanged(digits):
     assert (differences < 0.02).mean() > 0.95
 
 
+@pytest.mark.parametrize("factor", [2, 7, 10])
+def test_a_digit_enlarged_pixel_for_pixel_reads_exactly_as_the_small_one(digits, factor):
+    """A 28x28 digit on the 280x280 pad (Evaluate's "Open in Draw") or a pixel-art PNG: blurring its
+    blocks down again would hand the models an image no page trained or calibrated on."""
+    for digit in digits[:20]:
+        big = np.kron(digit, np.ones((factor, factor), np.uint8))
+        rgba = np.dstack([big, big, big, np.full_like(big, 255)])
+        assert np.array_equal(preprocess(rgba).tensor, preprocess(digit).tensor)
+        assert preprocess(rgba).ink_extent == preprocess(digit).ink_extent
+
+
+def test_a_drawing_is_not_mistaken_for_an_enlargement():
+    from mnist_core.data.preprocess import ink_intensity, undo_block_upscale
+    from mnist_core.data.strokes import render
+
+    ink = ink_intensity(render([[(60, 40), (200, 40), (120, 250)]], 18))  # a drawn 7
+    assert undo_block_upscale(ink) is ink
+    assert undo_block_upscale(np.ones((50, 60), np.float32)).shape == (50, 60)  # too few pixels left: unchanged
+
+
 def test_small_digit_in_a_corner_is_centered_and_scaled(digits):
     canvas = np.zeros((280, 280), np.uint8)
     small = np.kron(digits[1], np.ones((2, 2), np.uint8))  # 56x56, in the top-left corner

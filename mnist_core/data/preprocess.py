@@ -85,11 +85,24 @@ def fit_to_box(ink: np.ndarray) -> np.ndarray:
     return resized[0, 0].clamp(0, 1).numpy()
 
 
+def undo_block_upscale(ink: np.ndarray) -> np.ndarray:
+    """`ink` at its own resolution when it is an exact k-times nearest-neighbour enlargement (every
+    k x k block one value: a 28x28 digit shown on the 280x280 pad, a pixel-art PNG), else unchanged.
+    Lossless, so such an image reads exactly as the small one does; drawn strokes never match."""
+    height, width = ink.shape
+    rows = np.flatnonzero(np.any(ink[1:] != ink[:-1], axis=1)) + 1  # where a row differs from the one above
+    cols = np.flatnonzero(np.any(ink[:, 1:] != ink[:, :-1], axis=0)) + 1
+    k = int(np.gcd.reduce(np.concatenate([rows, cols, [height, width]])))
+    # rows repeat within bands of k and columns within bands of k: every k x k block is one value
+    return np.ascontiguousarray(ink[::k, ::k]) if k > 1 and min(height, width) // k >= 8 else ink
+
+
 def preprocess(image: np.ndarray) -> Preprocessed | None:
     """Any single-digit image -> Preprocessed, or None when there is no digit."""
     ink = ink_intensity(image)
     if ink.max() <= 0:
         return None
+    ink = undo_block_upscale(ink)
     ink = np.where(ink >= NOISE_THRESHOLD * ink.max(), ink, 0.0).astype(np.float32)
     if np.count_nonzero(ink) < MIN_INK_PIXELS:
         return None
