@@ -197,6 +197,7 @@ def main() -> int:
     drawn = {side: [item for item in held_out if (item["kind"] == "digit") == (side == "digits")]
              for side in ("digits", "non-digits")}
     sets = {"MNIST test digits": measure([preprocess(i) for i in test_images_uint8().numpy()]),
+            "MNIST test digits, enlarged": measure(enlarged_test_digits(ENLARGED_TEST)),
             "held-out drawn digits": measure([preprocess(render(i["strokes"], i["width"])) for i in drawn["digits"]]),
             "held-out non-digits": measure([preprocess(render(i["strokes"], i["width"])) for i in drawn["non-digits"]]),
             "older generated non-digits": measure([preprocess(nondigits.make(kind, seed)) for kind in nondigits.KINDS
@@ -231,8 +232,27 @@ def main() -> int:
     return 0
 
 
+NAMES = ["MNIST test digits", "MNIST test digits, enlarged", "held-out drawn digits", "held-out non-digits",
+         "older generated non-digits"]
+ENLARGED_TEST = 2000  # test digits also shown large and smooth (a scan, an upscaled PNG)
+
+
+def enlarged_test_digits(count: int, seed: int = 7) -> list:
+    """The first `count` MNIST test digits each enlarged 3-10 times (bilinear, bicubic or Lanczos,
+    seeded), as the page reads them."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    samplings = (Image.BILINEAR, Image.BICUBIC, Image.LANCZOS)
+    prepared = []
+    for digit in test_images_uint8()[:count].numpy():
+        factor, resample = int(rng.integers(3, 11)), samplings[int(rng.integers(len(samplings)))]
+        prepared.append(preprocess(np.asarray(Image.fromarray(digit).resize((28 * factor, 28 * factor), resample))))
+    return prepared
+
+
 def print_report(report: dict) -> None:
-    names = ["MNIST test digits", "held-out drawn digits", "held-out non-digits", "older generated non-digits"]
+    names = NAMES
     machine = report["machine"]
     print(f"machine: {machine['cpu_model']}, torch {machine['torch_version']} ({machine['cpu_capability']}), load "
           f"average {machine['load_average_before'][0]:.2f} before, {machine['load_average_after'][0]:.2f} after, "

@@ -22,7 +22,7 @@ from browser import (
     digit_strokes,
     stroke,
 )
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
@@ -63,13 +63,19 @@ def prediction(page, timeout=20000) -> str:
 
 
 def image_by_caption(page, caption: str) -> np.ndarray:
-    """The pixels of the st.image whose caption starts with `caption`."""
+    """The pixels of the st.image whose caption starts with `caption` (read again when a rerun
+    replaced the image, and with it its media URL, between reading the URL and fetching it)."""
     element = page.get_by_test_id("stImage").filter(has_text=caption).first
-    element.wait_for(timeout=20000)
-    source = element.locator("img").get_attribute("src")
-    body = page.request.get(source if source.startswith("http") else page.url.split("/", 3)[0] + "//" +
-                            page.url.split("/", 3)[2] + source).body()
-    return np.asarray(Image.open(io.BytesIO(body)).convert("L"), dtype=np.float32) / 255.0
+    for attempt in range(5):
+        element.wait_for(timeout=20000)
+        source = element.locator("img").get_attribute("src")
+        body = page.request.get(source if source.startswith("http") else page.url.split("/", 3)[0] + "//" +
+                                page.url.split("/", 3)[2] + source).body()
+        try:
+            return np.asarray(Image.open(io.BytesIO(body)).convert("L"), dtype=np.float32) / 255.0
+        except UnidentifiedImageError:
+            page.wait_for_timeout(200)
+    raise AssertionError(f"the image captioned {caption!r} never loaded")
 
 
 def test_draw_a_digit_and_see_its_explanation(app):

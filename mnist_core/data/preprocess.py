@@ -102,14 +102,13 @@ def preprocess(image: np.ndarray) -> Preprocessed | None:
     ink = ink_intensity(image)
     if ink.max() <= 0:
         return None
-    ink = undo_block_upscale(ink)
     ink = np.where(ink >= NOISE_THRESHOLD * ink.max(), ink, 0.0).astype(np.float32)
     if np.count_nonzero(ink) < MIN_INK_PIXELS:
         return None
     ink = ink / ink.max()
     rows, cols = np.nonzero(ink)
     extent = max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) / min(ink.shape)
-    digit = fit_to_box(ink)
+    digit = fit_to_box(undo_block_upscale(ink))  # after the ink count, which is in the input's own pixels
     field = np.zeros((28, 28), np.float32)
     top, left = (28 - digit.shape[0]) // 2, (28 - digit.shape[1]) // 2
     field[top:top + digit.shape[0], left:left + digit.shape[1]] = digit
