@@ -2,8 +2,11 @@
 this process (`cli`)."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 if "MNIST_DATA" not in os.environ and (ROOT.parent / "shared" / "data" / "MNIST").is_dir():
     os.environ["MNIST_DATA"] = str(ROOT.parent / "shared" / "data")
+
+# The suite never reads or writes the developer's runs folder or cache: a test that needs a runs
+# folder of its own sets one; every other one gets this empty session folder (so a lab full of
+# runs and sweep studies neither slows the pages under test nor changes what they show).
+_SCRATCH = tempfile.mkdtemp(prefix="mnist-tests-")
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
+os.environ["MNIST_RUNS"] = os.path.join(_SCRATCH, "runs")
+os.environ["MNIST_CACHE"] = os.path.join(_SCRATCH, "cache")
+os.environ.pop("MNIST_SWEEP_STORAGE", None)
 
 torch.set_num_threads(2)
 
@@ -132,6 +144,16 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def close_pages_after_a_browser_test(request):
+    """A browser test's pages are closed when it ends: left open (a Train page's live view ticks
+    every few seconds), their renderers and the server's reruns ate a core for the rest of the suite."""
+    yield
+    if "chromium" in request.fixturenames:
+        for context in list(request.getfixturevalue("chromium").contexts):
+            context.close()
 
 
 @dataclass
