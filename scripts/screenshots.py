@@ -2,6 +2,8 @@
 
     python -m scripts.screenshots                # needs Debian's chromium and the shipped checkpoints
     python -m scripts.screenshots --pages train  # only some pages
+    python -m scripts.screenshots --pages sweeps --runs runs --study frontier-4k-b
+                                                 # Compare -> Sweeps on a runs folder that holds studies
 """
 from __future__ import annotations
 
@@ -131,13 +133,38 @@ def lab_shots(page, url: str) -> None:
     element_shot(section, "robustness")
 
 
+def sweep_shot(page, study: str | None) -> None:
+    """Compare -> Sweeps with `study` chosen (default: the first listed): the section from its heading."""
+    nav(page, "Compare", "Accuracy against size")
+    heading = page.get_by_role("heading", name="Sweeps").first
+    heading.wait_for(timeout=120000)
+    if study:
+        page.get_by_label("Study", exact=True).first.click()
+        page.get_by_role("option", name=f"{study} (this lab)", exact=True).click()
+        page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle")
+    page.locator("[data-testid='stVegaLiteChart']").last.wait_for(timeout=120000)
+    heading.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(4000)
+    page.screenshot(path=str(DOCS / "compare_sweeps.raw.png"))
+    Image.open(DOCS / "compare_sweeps.raw.png").convert("RGB").quantize(colors=128).save(
+        DOCS / "compare_sweeps.png", optimize=True)
+    (DOCS / "compare_sweeps.raw.png").unlink()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", nargs="*", default=["draw", "evaluate", "compare", "train", "lab"])
-    wanted = set(parser.parse_args().pages)
+    parser.add_argument("--pages", nargs="*", default=["draw", "evaluate", "compare", "train", "lab"],
+                        help="draw evaluate compare train lab sweeps (default: all but sweeps)")
+    parser.add_argument("--runs", help="the server's runs folder (default: a new empty one; sweeps needs studies)")
+    parser.add_argument("--study", help="sweeps: the study to show (default: the first listed)")
+    args = parser.parse_args()
+    wanted = set(args.pages)
     DOCS.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as runs, streamlit_server({"MNIST_RUNS": runs}) as url, \
-            sync_playwright() as playwright:
+    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright, \
+            streamlit_server({"MNIST_RUNS": str(Path(args.runs).resolve()) if args.runs else scratch}) as url:
+        runs = str(Path(args.runs).resolve()) if args.runs else scratch
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1700})
         page.goto(url)
@@ -146,7 +173,7 @@ def main() -> int:
             canvas.wait_for(timeout=60000)
             page.wait_for_timeout(1000)
             box = canvas.bounding_box()
-            stroke(page, box, [(80, 60), (200, 60), (200, 140), (80, 140), (80, 230), (200, 230)])  # a "2"-ish 5
+            stroke(page, box, [(70, 50), (210, 50), (120, 250)])  # a 7
             page.locator("table.probabilities").first.wait_for(timeout=30000)
             page.get_by_text("Why? Saliency, Grad-CAM and feature maps").click()
             page.get_by_test_id("stImage").filter(has_text="Grad-CAM on").first.wait_for(timeout=30000)
@@ -169,6 +196,15 @@ def main() -> int:
         if "evaluate" in wanted:
             nav(page, "Evaluate", "Test accuracy")
             save_small(page, "evaluate")
+            downloads = page.get_by_role("button", name="Download ONNX").first
+            downloads.wait_for(timeout=60000)
+            downloads.evaluate("e => e.scrollIntoView({block: 'center'})")
+            page.mouse.move(5, 5)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(DOCS / "evaluate_downloads.raw.png"))  # the viewport from the buttons down
+            Image.open(DOCS / "evaluate_downloads.raw.png").convert("RGB").quantize(colors=128).save(
+                DOCS / "evaluate_downloads.png", optimize=True)
+            (DOCS / "evaluate_downloads.raw.png").unlink()
         if "compare" in wanted:
             nav(page, "Compare", "Accuracy against size")
             page.get_by_text("Fixed by").first.wait_for(timeout=60000)
@@ -187,6 +223,8 @@ def main() -> int:
             train_shots(page, runs)
         if "lab" in wanted:
             lab_shots(page, url)
+        if "sweeps" in wanted:
+            sweep_shot(page, args.study)
         browser.close()
     print("wrote", ", ".join(sorted(p.name for p in DOCS.glob("*.png"))))
     return 0
