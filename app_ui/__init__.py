@@ -35,8 +35,8 @@ _WHERE = {
     "export_view": ["model_downloads"],
     "loaders": ["cached_evaluation", "cached_logits", "cached_test", "cached_model", "cached_robustness",
                 "cached_test_images", "checkpoint_records", "evaluation_of", "loadable_models", "logits_of",
-                "model_from", "queue_runs", "record_label", "robustness_of", "show_problems", "start_training",
-                "test_labels", "weights_key"],
+                "model_from", "queue_runs", "readout_models", "record_label", "robustness_of", "show_problems",
+                "start_training", "test_labels", "weights_key"],
     "pictures": ["canvas_from_digit", "heat_colours", "image_grid", "overlay", "sample_grid_image", "tile",
                  "to_unit", "upscale"],
 }

@@ -5,18 +5,25 @@ changed file is a new cache entry. ML logic stays in mnist_core.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from mnist_core.analysis.evaluate import report_from_logits
+from mnist_core.analysis.export import OnnxModel
 from mnist_core.data.mnist import load_test, test_images_uint8, verify_files
 from mnist_core.lab.launch import start_run
 from mnist_core.store.checkpoint import CheckpointError, load_model
 from mnist_core.store.derived import cached_probe, test_log_probs
+from mnist_core.store.exported import build_in_background, cached_export
 from mnist_core.store.records import Record
 from mnist_core.store.runs import trained_models
+
+from . import warmup
+
+READOUT_ENV = "MNIST_DRAW_READOUT"  # "onnx" (default) or "torch": what reads a drawing with every model
 
 
 def checkpoint_records(include_runs: bool = False) -> dict[str, Record]:
@@ -73,6 +80,37 @@ def loadable_models(records: dict[str, Record]) -> dict[str, object]:
             problems.append(f"{error} (skipped)")
     show_problems(problems)
     return models
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def cached_onnx_model(path: str, modified: float, size: int) -> OnnxModel:
+    """The kept ONNX export of these weights in onnxruntime, one thread; LookupError while there is
+    none (an exception is not cached: the next pen-up asks again)."""
+    kept = cached_export(path, "onnx")
+    if kept is None:
+        raise LookupError(f"no ONNX export of {path} yet")
+    return OnnxModel(kept, threads=1)
+
+
+def readout_models(records: dict[str, Record], models: dict[str, object]) -> dict[str, object]:
+    """key -> what reads a drawing (the Draw page's twelve-model readout): the model's ONNX export in
+    onnxruntime on one thread where it is built, else the torch model, whose missing exports are
+    then built in a child process (mnist_core.store.exported). Measured by scripts/bench_app.py on
+    this 2-core machine: pen-up -> prediction p50 186-200 ms against 266-272 ms with torch
+    (docs/export.md). Torch throughout until the server's background imports (onnxruntime among
+    them) are done, or with MNIST_DRAW_READOUT=torch."""
+    if os.environ.get(READOUT_ENV, "onnx").strip().lower() == "torch" or not warmup.done():
+        return models
+    readers, missing = {}, []
+    for key, model in models.items():
+        try:
+            readers[key] = cached_onnx_model(*weights_key(records[key]))
+        except Exception:  # noqa: BLE001
+            readers[key] = model
+            missing.append(records[key].weights_path)
+    if missing:
+        build_in_background(missing)
+    return readers
 
 
 @st.cache_resource(show_spinner=False)  # ~0.1 s, loaded in the background by warmup

@@ -21,7 +21,7 @@ FIRST = ("torch", "mnist_core", "mnist_core.analysis.predict", "mnist_core.analy
 THEN = ("mnist_core.analysis.changes", "mnist_core.analysis.pareto", "mnist_core.store.derived",
         "mnist_core.reports.html", "mnist_core.training.planning", "pandas", "altair", "app_ui.charts",
         "app_ui.train_form", "app_ui.builder", "app_ui.queue_panel", "app_ui.preview", "app_ui.live_view",
-        "app_ui.run_manager", "mnist_core.reports.comparison", "app_ui.arch_diff")
+        "app_ui.run_manager", "mnist_core.reports.comparison", "app_ui.arch_diff", "onnxruntime")
 
 _FIRST_DONE = threading.Event()
 _GO_ON = threading.Event()  # THEN starts once the first page is shown, or once a page needs it
@@ -92,6 +92,11 @@ def wait(first_only: bool = False) -> None:
     if not first_only:
         _GO_ON.set()
     (_FIRST_DONE if first_only else _DONE).wait()
+
+
+def done() -> bool:
+    """Whether every heavy module is imported (without waiting)."""
+    return _DONE.is_set()
 
 
 def page_shown() -> None:

@@ -67,7 +67,8 @@ def drawing() -> None:
         right.warning("No loadable checkpoints in checkpoints/. Train one: `python -m mnist_core pretrain`.")
         return
     image = st.session_state.get(INJECTED, image)
-    prepared, rows = (None, []) if image is None else classify_with_models(models, image)
+    readers = ui.readout_models(records, models)  # onnxruntime where exported (docs/export.md), else torch
+    prepared, rows = (None, []) if image is None else classify_with_models(readers, image)
     keys = list(models)
     ui.restore_from_url("draw_model", keys)  # ?draw_model=frontier opens on that model
     chosen_key = st.session_state.get("draw_model", keys[0])

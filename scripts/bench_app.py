@@ -11,7 +11,11 @@
   (its live view on) and from the CLI, alternating, three of each: the median training images/s of
   each (from the runs' own records) and their ratio.
 
-    python -m scripts.bench_app [--json] [--digits 60] [--skip-train]
+    python -m scripts.bench_app [--json] [--digits 60] [--skip-train] [--parts draw ...] [--cache DIR]
+
+The Draw page reads with ONNX Runtime once a model's export is built (app_ui.loaders.readout_models;
+a fresh cache builds them in the background while the first drawings are read with torch);
+MNIST_DRAW_READOUT=torch in the environment times the torch readout instead.
 
 Nothing here asserts a time: it prints figures (JSON with --json) and the machine they came from.
 Only 127.0.0.1 is contacted. Run it with nothing else heavy running.
@@ -195,6 +199,9 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--digits", type=int, default=60, help="drawings to time (default 60)")
     parser.add_argument("--skip-train", action="store_true", help="leave out the training comparison")
+    parser.add_argument("--cache", type=Path,
+                        help="the server's cache folder (MNIST_CACHE) instead of a fresh one: a server whose "
+                             "derived results and exports are already built")
     parser.add_argument("--parts", nargs="*", default=["cold", "pages", "draw", "train"],
                         help="which measurements (default: cold pages draw train)")
     args = parser.parse_args(argv)
@@ -207,7 +214,7 @@ def main(argv=None) -> int:
     result = {"machine_before": machine()}
     with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
         runs_folder = Path(scratch) / "runs"
-        env = {"MNIST_RUNS": str(runs_folder), "MNIST_CACHE": str(Path(scratch) / "cache")}
+        env = {"MNIST_RUNS": str(runs_folder), "MNIST_CACHE": str(args.cache or Path(scratch) / "cache")}
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         if "cold" in parts:
             cold = measure_cold(browser, env)

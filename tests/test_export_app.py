@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -153,3 +154,64 @@ def test_the_all_runs_table_offers_a_runs_exports(mode, cache, monkeypatch, tmp_
     assert not app.exception
     assert sorted(export_buttons(app)) == ["Download ONNX", "Download TorchScript"]
     assert any('InferenceSession("mine.onnx"' in code.value for code in app.code)
+
+
+def test_the_onnx_readout_reads_a_drawing_as_the_torch_model_does(cache, mnist):
+    from mnist_core.analysis.export import OnnxModel
+    from mnist_core.analysis.predict import classify_with_models
+    from mnist_core.data.mnist import test_images_uint8 as raw_test_images
+    from mnist_core.store.checkpoint import load_model
+
+    model = load_model(FRONTIER)[0]
+    onnx = OnnxModel(exported.export_cached(FRONTIER, "onnx"))
+    images = mnist.test.images[:64]
+    with torch.no_grad():
+        torch.testing.assert_close(onnx.eval()(images), model(images), atol=1e-4, rtol=1e-4)
+    for index in range(5):
+        digit = raw_test_images()[index].numpy()
+        canvas = np.dstack([np.kron(digit, np.ones((10, 10), np.uint8))] * 3 + [np.full((280, 280), 255, np.uint8)])
+        _, by_torch = classify_with_models({"frontier": model}, canvas)
+        _, by_onnx = classify_with_models({"frontier": onnx}, canvas)
+        assert by_onnx[0]["prediction"] == by_torch[0]["prediction"]
+        assert np.allclose(by_onnx[0]["probabilities"], by_torch[0]["probabilities"], atol=1e-5)
+
+
+def test_the_draw_readout_uses_onnx_where_built_and_torch_elsewhere(cache, monkeypatch):
+    from app_ui import loaders, warmup
+    from mnist_core.analysis.export import OnnxModel
+    from mnist_core.store.checkpoint import load_model
+    from mnist_core.store.shipped import list_checkpoints
+
+    records = {record.key: record for record in list_checkpoints()[0] if record.key in ("frontier", "writeup004")}
+    models = {key: load_model(record.weights_path)[0] for key, record in records.items()}
+    exported.export_cached(records["frontier"].weights_path, "onnx")
+    started = []
+    monkeypatch.setattr(loaders, "build_in_background", started.append)
+    monkeypatch.setattr(warmup, "done", lambda: True)
+    loaders.cached_onnx_model.clear()
+    readers = loaders.readout_models(records, models)
+    assert isinstance(readers["frontier"], OnnxModel)
+    assert readers["writeup004"] is models["writeup004"]  # not built yet: torch reads, and the build is asked for
+    assert started == [[records["writeup004"].weights_path]]
+    monkeypatch.setenv("MNIST_DRAW_READOUT", "torch")
+    assert loaders.readout_models(records, models) == models
+    monkeypatch.delenv("MNIST_DRAW_READOUT")
+    monkeypatch.setattr(warmup, "done", lambda: False)  # onnxruntime not imported yet: torch
+    assert loaders.readout_models(records, models) == models
+
+
+def test_missing_exports_are_built_once_in_a_child_process(cache, tmp_path):
+    import time
+
+    weights = tmp_path / "copy-for-the-child.pt"
+    shutil.copy(FRONTIER, weights)
+    refused = tmp_path / "branchy.pt"
+    refused.write_bytes(b"weights whose model branches on its input")
+    with pytest.raises(ExportError):
+        exported.export_cached(refused, "onnx", model=Branchy())
+    assert exported.build_in_background([weights, refused]) == [str(weights)]  # a known failure is not retried
+    assert exported.build_in_background([weights]) == []  # once per process
+    deadline = time.time() + 180
+    while exported.cached_export(weights, "onnx") is None and time.time() < deadline:
+        time.sleep(0.5)
+    assert exported.cached_export(weights, "onnx") is not None

@@ -230,6 +230,22 @@ def load_exported(path: Path | str, fmt: str, threads: int | None = None) -> Cal
     raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
 
 
+class OnnxModel:
+    """An ONNX export called as the lab calls its torch model: the lab's normalised (B, 1, 28, 28)
+    tensor in (mapped back to the pixels the export takes), (B, 10) scores out, run by onnxruntime on
+    `threads` threads. `eval()` is there so that code written for a model (analysis.predict) takes it."""
+
+    def __init__(self, path: Path | str, threads: int = 1) -> None:
+        self.session = onnx_session(path, threads)
+
+    def eval(self) -> "OnnxModel":
+        return self
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        pixels = to_pixels(images).contiguous().numpy()
+        return torch.from_numpy(self.session.run(None, {INPUT_NAME: pixels})[0])
+
+
 def onnx_session(path: Path | str, threads: int = 1):
     """An onnxruntime CPU session that uses `threads` threads for an op and runs ops one by one."""
     import onnxruntime
