@@ -14,10 +14,11 @@ import streamlit as st
 from mnist_core.analysis.evaluate import report_from_logits
 from mnist_core.analysis.export import OnnxModel
 from mnist_core.data.mnist import load_test, test_images_uint8, verify_files
+from mnist_core.lab.export_builder import build_in_background
 from mnist_core.lab.launch import start_run
 from mnist_core.store.checkpoint import CheckpointError, load_model
 from mnist_core.store.derived import cached_probe, test_log_probs
-from mnist_core.store.exported import build_in_background, cached_export
+from mnist_core.store.exported import cached_export
 from mnist_core.store.records import Record
 from mnist_core.store.runs import trained_models
 
@@ -95,7 +96,7 @@ def cached_onnx_model(path: str, modified: float, size: int) -> OnnxModel:
 def readout_models(records: dict[str, Record], models: dict[str, object]) -> dict[str, object]:
     """key -> what reads a drawing (the Draw page's twelve-model readout): the model's ONNX export in
     onnxruntime on one thread where it is built, else the torch model, whose missing exports are
-    then built in a child process (mnist_core.store.exported). Measured by scripts/bench_app.py on
+    then built in a child process (mnist_core.lab.export_builder). Measured by scripts/bench_app.py on
     this 2-core machine: pen-up -> prediction p50 186-200 ms against 266-272 ms with torch
     (docs/export.md). Torch throughout until the server's background imports (onnxruntime among
     them) are done, or with MNIST_DRAW_READOUT=torch."""

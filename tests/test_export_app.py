@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_core.analysis import export as export_module
 from mnist_core.analysis.export import ExportError, load_exported
+from mnist_core.lab import export_builder
 from mnist_core.store import exported
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,8 +210,8 @@ def test_missing_exports_are_built_once_in_a_child_process(cache, tmp_path):
     refused.write_bytes(b"weights whose model branches on its input")
     with pytest.raises(ExportError):
         exported.export_cached(refused, "onnx", model=Branchy())
-    assert exported.build_in_background([weights, refused]) == [str(weights)]  # a known failure is not retried
-    assert exported.build_in_background([weights]) == []  # once per process
+    assert export_builder.build_in_background([weights, refused]) == [str(weights)]  # a known failure is not retried
+    assert export_builder.build_in_background([weights]) == []  # once per process
     deadline = time.time() + 180
     while exported.cached_export(weights, "onnx") is None and time.time() < deadline:
         time.sleep(0.5)
