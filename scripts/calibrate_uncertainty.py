@@ -36,7 +36,7 @@ from mnist_core.store.checkpoint import load_model
 from mnist_core.store.records import write_json
 from mnist_core.store.shipped import CHECKPOINT_DIR, list_checkpoints
 from mnist_core.training.machine import machine_info
-from mnist_core.training.reject import FIT_COUNTS, FIT_SEED, outlier_scores
+from mnist_core.training.reject import FIT_COUNTS, FIT_SEED, outlier_scores, random_enlargement
 
 HELD_OUT = CHECKPOINT_DIR / "reject" / "heldout_drawings.json"
 SCORE_BUDGET = 0.01  # each score alone: the threshold that flags 1% of the validation digits
@@ -238,17 +238,9 @@ ENLARGED_TEST = 2000  # test digits also shown large and smooth (a scan, an upsc
 
 
 def enlarged_test_digits(count: int, seed: int = 7) -> list:
-    """The first `count` MNIST test digits each enlarged 3-10 times (bilinear, bicubic or Lanczos,
-    seeded), as the page reads them."""
-    from PIL import Image
-
+    """The first `count` MNIST test digits, each a random_enlargement (seeded), as the page reads them."""
     rng = np.random.default_rng(seed)
-    samplings = (Image.BILINEAR, Image.BICUBIC, Image.LANCZOS)
-    prepared = []
-    for digit in test_images_uint8()[:count].numpy():
-        factor, resample = int(rng.integers(3, 11)), samplings[int(rng.integers(len(samplings)))]
-        prepared.append(preprocess(np.asarray(Image.fromarray(digit).resize((28 * factor, 28 * factor), resample))))
-    return prepared
+    return [preprocess(random_enlargement(digit, rng)) for digit in test_images_uint8()[:count].numpy()]
 
 
 def print_report(report: dict) -> None:
