@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from mnist_core.lab import launch
+from mnist_core.lab import launch, priority
 from mnist_core.lab.worker import nice_increment
 from mnist_core.store import runs
 from mnist_core.training.recipes import default_config
@@ -41,6 +41,9 @@ def test_a_run_started_by_the_app_trains_at_a_lower_priority(tmp_path, monkeypat
         while niceness(process.pid) == os.nice(0) and process.poll() is None and time.time() < deadline:
             time.sleep(0.05)
         assert niceness(process.pid) == min(os.nice(0) + 7, 19)
+        # and its session's autogroup, where the kernel groups sessions (else nice alone does nothing
+        # against the server's session)
+        assert priority.autogroup_niceness(process.pid) in (None, min(os.nice(0) + 7, 19))
     finally:
         if process.poll() is None:
             try:
@@ -49,3 +52,16 @@ def test_a_run_started_by_the_app_trains_at_a_lower_priority(tmp_path, monkeypat
                 pass  # it ended first
         process.wait(timeout=60)
     assert runs.get_run(run.name, tmp_path).status in {"stopped", "finished"}
+
+
+def test_a_child_in_a_session_of_its_own_is_lowered_with_its_autogroup():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    try:
+        assert priority.lower_priority(19, child.pid) == 19 == niceness(child.pid)
+        group = Path("/proc/sys/kernel/sched_autogroup_enabled")
+        if group.is_file() and group.read_text().strip() == "1":
+            assert priority.autogroup_niceness(child.pid) == 19
+            assert priority.autogroup_niceness() != 19  # this test's own session is untouched
+    finally:
+        child.kill()
+        child.wait()

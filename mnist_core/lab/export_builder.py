@@ -1,13 +1,12 @@
 """Missing ONNX exports built in the background, for the Draw page's readout (app_ui.loaders),
 which reads with the torch models until the files are there: one child process (`python -m
-mnist_core.lab.export_builder WEIGHTS...`, niced, one torch thread) builds them into the export
+mnist_core.lab.export_builder WEIGHTS...`, niceness 19, one torch thread) builds them into the export
 cache (store.exported), so a server never stalls on an export and the exporter's process-wide side
 effects (warning filters, stderr) stay out of it.
 """
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from pathlib import Path
 import torch
 
 from ..store.exported import cached_export, export_cached, known_failure
+from .priority import lower_priority
 
 log = logging.getLogger(__name__)
 _locks = threading.Lock()
@@ -31,14 +31,15 @@ def build_in_background(weights: list[Path | str]) -> list[str]:
                   and known_failure(path, "onnx") is None]
         _requested.update(wanted)
     if wanted:
-        subprocess.Popen([sys.executable, "-m", __name__, *wanted], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        child = subprocess.Popen([sys.executable, "-m", __name__, *wanted], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        lower_priority(19, child.pid)  # at once, not after its imports (seconds of CPU at the server's priority)
     return wanted
 
 
 def main(weights: list[str]) -> int:
-    """The child's work: each file's ONNX export, one after another, at low priority."""
-    os.nice(10)
+    """The child's work: each file's ONNX export, one after another, at the lowest priority."""
+    lower_priority(19)
     torch.set_num_threads(1)
     built = 0
     for path in weights:

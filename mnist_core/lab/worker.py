@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..store.runs import CONFIG, read_json
 from ..training.config import TrainConfig
+from . import priority
 from .launch import train_in_folder
 
 RUN_NICE_ENV = "MNIST_RUN_NICE"
@@ -36,12 +37,10 @@ def nice_increment(value: str | None) -> int:
 
 
 def lower_priority() -> int:
-    """Add nice_increment($MNIST_RUN_NICE) to this process's niceness; returns the niceness now,
-    or 0 (and the priority is left as it was) where the system has no os.nice or refuses."""
-    try:
-        return os.nice(nice_increment(os.environ.get(RUN_NICE_ENV)))
-    except (OSError, AttributeError):  # no os.nice (Windows) or not permitted
-        return 0
+    """Add nice_increment($MNIST_RUN_NICE) to this process's niceness (and its session's autogroup:
+    lab.priority); returns the niceness now, or 0 (and the priority is left as it was) where the
+    system has no setpriority or refuses."""
+    return priority.lower_priority(nice_increment(os.environ.get(RUN_NICE_ENV)))
 
 
 def main(argv: list[str]) -> int:
