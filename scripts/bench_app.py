@@ -117,8 +117,8 @@ def measure_draw(page, count: int, seed: int = 0) -> dict:
         box = canvas.bounding_box()
         strokes = digit_strokes(digit, rng)
         for points in strokes[:-1]:
-            stroke(page, box, points)
-        stroke(page, box, strokes[-1])
+            stroke(page, box, points, steps=4)
+        stroke(page, box, strokes[-1], steps=4)
         pen_up = time.perf_counter()
         try:
             page.wait_for_function(f"() => !!document.querySelector(\"{METRIC}\")", polling=20, timeout=10000)

@@ -96,8 +96,9 @@ def digit_strokes(digit: int, rng=None) -> list[list[tuple[float, float]]]:
             for points in shapes[digit]]
 
 
-def stroke(page, box, points, steps: int = 4) -> None:
-    """Draw one pen stroke through canvas-relative points."""
+def stroke(page, box, points, steps: int = 1) -> None:
+    """Draw one pen stroke through canvas-relative points (the pad joins consecutive points with
+    straight lines, so `steps` > 1 draws the same line with more events: each costs a frame)."""
     x0, y0 = box["x"], box["y"]
     page.mouse.move(x0 + points[0][0], y0 + points[0][1])
     page.mouse.down()
@@ -121,5 +122,81 @@ def set_number(page, label: str, value, timeout: float = 30) -> None:
         page.wait_for_timeout(200)
     field.first.fill(str(value))
     field.first.press("Enter")
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(400)
+    settle(page)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`."""
+    page.get_by_label(label, exact=True).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    settle(page)
+
+
+# A small architecture for the tests that train from the browser: the form's default (write-up 004)
+# trains ~140 images/s on a busy 2-core machine, this one thousands.
+SMALL_MODEL = "writeup001_iter2 · write-up 001 · iteration 2"
+
+
+# Counts the app's finished script runs: the app root's data-test-script-state goes
+# "running" -> "notRunning" once per run (a rerun a widget asked for, a fragment's tick). Added to
+# every page the session's Chromium opens (conftest's `chromium`), before the app's own scripts, so
+# the first run is counted too; `settle` installs it on pages opened elsewhere.
+RUN_COUNTER = """(() => {
+  if (window.__runs) return;
+  const runs = {finished: 0, seen: 0, state: null};
+  window.__runs = runs;
+  new MutationObserver((records) => {
+    for (const record of records) {
+      if (record.target.getAttribute("data-testid") !== "stApp") continue;
+      const state = record.target.getAttribute("data-test-script-state");
+      if (state === "notRunning" && runs.state !== "notRunning") runs.finished += 1;
+      runs.state = state;
+    }
+  }).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-test-script-state"]});
+})()"""
+_IDLE = "document.querySelector(\"[data-testid='stApp']\")?.getAttribute('data-test-script-state') === 'notRunning'"
+
+
+class CountingBrowser:
+    """A Playwright Browser whose new pages and contexts count the app's script runs (RUN_COUNTER)
+    from their first navigation on; everything else is the browser's own."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_page(self, **options):
+        page = self._browser.new_page(**options)
+        page.add_init_script(RUN_COUNTER)
+        return page
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.add_init_script(RUN_COUNTER)
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+def settle(page, grace_ms: int = 1000, timeout_ms: int = 60000) -> None:
+    """Wait until the rerun that the last action asked for has finished: a script run finished since
+    the previous settle and none is running, or, where no run finished within `grace_ms` (an action
+    that asks for none), none is running. A page drawn from a rerun still in flight shows old and
+    new copies of its elements side by side."""
+    page.evaluate(RUN_COUNTER)
+    try:
+        page.wait_for_function(f"() => window.__runs.finished > window.__runs.seen && {_IDLE}", timeout=grace_ms)
+    except playwright_error():
+        page.wait_for_function(f"() => {_IDLE}", timeout=timeout_ms)
+    page.evaluate("() => { window.__runs.seen = window.__runs.finished; }")
+
+
+def script_idle(page) -> bool:
+    """Whether the app is between script runs now (none running, none asked for)."""
+    return page.evaluate(f"() => {_IDLE}")
+
+
+def playwright_error():
+    from playwright.sync_api import TimeoutError
+
+    return TimeoutError

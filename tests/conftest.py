@@ -27,9 +27,29 @@ os.environ["MNIST_RUNS"] = os.path.join(_SCRATCH, "runs")
 os.environ["MNIST_CACHE"] = os.path.join(_SCRATCH, "cache")
 os.environ.pop("MNIST_SWEEP_STORAGE", None)
 
-torch.set_num_threads(2)
+# Under pytest-xdist (make test runs the tests that need no browser in two worker processes) each
+# worker, and every process it starts, uses one torch thread: two workers with two threads each on
+# a 2-core machine wait on each other's cores (measured: slower than one process with two threads).
+XDIST_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+TORCH_THREADS = 1 if XDIST_WORKERS > 1 else 2
+if XDIST_WORKERS > 1:
+    os.environ["OMP_NUM_THREADS"] = "1"
+torch.set_num_threads(TORCH_THREADS)
 
 from mnist_core.data.mnist import MNIST, load_mnist  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives headless Chromium (make test runs these on their own, "
+                            "after the rest: a busy machine loses drawn strokes and times out waits)")
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that uses the browser (the `chromium` fixture, directly or through a server
+    fixture) is marked `browser`, so `-m browser` / `-m "not browser"` select them."""
+    for item in items:
+        if "chromium" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -135,14 +155,14 @@ def chromium():
     """One headless Debian Chromium for every browser module (skipped where it is not installed)."""
     import shutil
 
-    from browser import CHROMIUM, CHROMIUM_ARGS
+    from browser import CHROMIUM, CHROMIUM_ARGS, CountingBrowser
 
     playwright_api = pytest.importorskip("playwright.sync_api")
     if shutil.which(CHROMIUM) is None:
         pytest.skip("Debian chromium not installed (make test installs it)")
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
+        yield CountingBrowser(browser)
         browser.close()
 
 

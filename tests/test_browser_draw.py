@@ -20,6 +20,8 @@ from browser import (
     METRIC,
     clear_canvas,
     digit_strokes,
+    script_idle,
+    settle,
     stroke,
 )
 from PIL import Image, UnidentifiedImageError
@@ -48,7 +50,7 @@ def open_draw(browser, url, **viewport):
     page.goto(url)
     canvas = page.locator(CANVAS)
     canvas.wait_for(timeout=60000)
-    page.wait_for_timeout(800)
+    settle(page)
     return page, canvas.bounding_box()
 
 
@@ -180,7 +182,7 @@ def test_the_prediction_is_above_the_fold_on_a_phone(app):
     page.goto(url)
     canvas = page.locator(CANVAS)
     canvas.wait_for(timeout=60000)
-    page.wait_for_timeout(800)
+    settle(page)
     box = canvas.bounding_box()
     stroke(page, box, [(70, 50), (210, 50), (120, 250)])
     assert prediction(page) == "7"
@@ -230,7 +232,7 @@ def test_drawing_three_digits_gives_the_right_predictions(app):
     for digit, strokes in DIGITS.items():
         canvas = page.locator(CANVAS)  # (in a shadow root: locators pierce it)
         canvas.wait_for(timeout=30000)  # one canvas, kept mounted: reset clears it in place
-        page.wait_for_timeout(500)
+        settle(page)
         box = canvas.bounding_box()
         for points in strokes[:-1]:
             stroke(page, box, points)
@@ -277,10 +279,10 @@ def settled_prediction(page, timeout: float = 30) -> str:
     row with no rerun running (an early stroke alone may read as a digit)."""
     deadline, seen = time.time() + timeout, []
     while time.time() < deadline:
-        page.wait_for_timeout(500)
-        running = page.get_by_test_id("stStatusWidget").get_by_text("Running").count() > 0
+        page.wait_for_timeout(250)
+        idle = script_idle(page)
         value = metric_value(page) if page.locator(METRIC).count() else None
-        seen = (seen + [value])[-3:] if not running and value else []
+        seen = (seen + [value])[-3:] if idle and value else []
         if len(seen) == 3 and len(set(seen)) == 1:
             return seen[0]
     raise AssertionError(f"the readout did not settle: {seen}")

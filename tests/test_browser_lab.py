@@ -3,7 +3,7 @@ epoch on 2,000 images and find it on Compare; queue two runs and see them finish
 import time
 
 import pytest
-from browser import ARTIFACTS, set_number
+from browser import ARTIFACTS, SMALL_MODEL, choose, set_number, settle
 
 
 @pytest.fixture(scope="module")
@@ -14,17 +14,6 @@ def app(shared_app):
 @pytest.fixture(scope="module")
 def runs_folder(shared_app):
     return shared_app.runs
-
-
-def settle(page) -> None:
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(400)
-
-
-def choose(page, label: str, option: str) -> None:
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    settle(page)
 
 
 def open_train(page, url: str) -> None:
@@ -104,7 +93,7 @@ def test_queue_two_runs_and_see_them_finish_in_order(app, runs_folder):
     before = {run.name for run in runs.list_runs(runs_folder)}
     page = browser.new_page(viewport={"width": 1300, "height": 1400})
     open_train(page, url)
-    choose(page, "Architecture", "writeup001_iter2 · write-up 001 · iteration 2")
+    choose(page, "Architecture", SMALL_MODEL)
     set_number(page, "Epochs", 1)
     set_number(page, "Training images (0 = all 55,000)", 2000)
     queue = page.get_by_test_id("stExpander").filter(has_text="Queue and reproduce")

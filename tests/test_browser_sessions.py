@@ -8,9 +8,12 @@ from browser import (
     ARTIFACTS,
     CANVAS,
     METRIC,
+    SMALL_MODEL,
+    choose,
     clear_canvas,
     digit_strokes,
     set_number,
+    settle,
     streamlit_server,
     stroke,
 )
@@ -25,7 +28,7 @@ def draw(page, digit: int) -> str:
     """Draw `digit` on a cleared pad; the Prediction metric's value once it shows."""
     clear_canvas(page)
     page.wait_for_function(f"() => !document.querySelector(\"{METRIC}\")", timeout=10000)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     box = page.locator(CANVAS).bounding_box()
     for points in digit_strokes(digit):
         stroke(page, box, points)
@@ -49,11 +52,10 @@ def test_two_sessions_never_see_each_others_drawing_or_form(browser, shared_app)
     first = open_page(browser, url)
     assert draw(first, 7) == "7"
     second = open_page(browser, url)
-    second.wait_for_load_state("networkidle")
-    second.wait_for_timeout(1000)
+    settle(second)
     assert second.locator(METRIC).count() == 0, "a new session must not show another's prediction"
     assert draw(second, 1) == "1"
-    first.wait_for_timeout(1500)
+    settle(first)
     assert first.locator(METRIC).first.inner_text().strip() == "7", "the first session keeps its own answer"
     for page in (first, second):  # the form, too, is each session's own
         page.locator("[data-testid='stSidebarNav']").get_by_text("Train", exact=True).click()
@@ -61,7 +63,7 @@ def test_two_sessions_never_see_each_others_drawing_or_form(browser, shared_app)
     set_number(first, "Epochs", 3)
     second.reload()
     second.get_by_role("button", name="Start training").first.wait_for(timeout=60000)
-    second.wait_for_load_state("networkidle")
+    settle(second)
     assert second.get_by_label("Epochs", exact=True).input_value() != "3"
     assert first.get_by_label("Epochs", exact=True).input_value() == "3"
 
@@ -75,16 +77,20 @@ def test_demo_mode_banner_no_delete_or_promote_and_a_capped_run_finishes(browser
         assert draw(page, 7) == "7"  # Draw works fully
         page.locator("[data-testid='stSidebarNav']").get_by_text("Train", exact=True).click()
         page.get_by_role("button", name="Start training").first.wait_for(timeout=60000)
+        choose(page, "Architecture", SMALL_MODEL)
         set_number(page, "Epochs", 1)
         set_number(page, "Training images (0 = all 55,000)", 2000)
         deadline = time.time() + 60
         while not runs.list_runs(tmp_path) and time.time() < deadline:
             page.get_by_role("button", name="Start training").first.click()
-            page.wait_for_timeout(1500)
+            for _ in range(6):  # a click that lands on a button being redrawn is lost: click again
+                page.wait_for_timeout(250)
+                if runs.list_runs(tmp_path):
+                    break
         page.get_by_text("Status: finished").wait_for(timeout=120000)
         (run,) = runs.list_runs(tmp_path)
         assert run.status == "finished"
-        page.wait_for_load_state("networkidle")
+        settle(page)
         for label in ("Delete…", "Promote…", "Un-promote"):
             assert page.get_by_role("button", name=label).count() == 0, label
         ARTIFACTS.mkdir(exist_ok=True)

@@ -5,7 +5,7 @@ import shutil
 import time
 
 import pytest
-from browser import ARTIFACTS, set_number, stop_button, streamlit_server
+from browser import ARTIFACTS, SMALL_MODEL, choose, set_number, settle, stop_button, streamlit_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -35,17 +35,19 @@ def open_train_page(page) -> None:
 
 
 def start_small_run(page, url: str, runs_folder) -> str:
-    """Start a 30-epoch run on 3,000 images; returns its name once its folder says running."""
+    """Start a 30-epoch run of a small architecture on 3,000 images; returns its name once its
+    folder says running."""
     from mnist_core.store import runs
 
     before = {run.name for run in runs.list_runs(runs_folder)}
     page.goto(url)  # like a user: the app's root, then the sidebar (see open_train_page)
     open_train_page(page)
+    choose(page, "Architecture", SMALL_MODEL)
     set_number(page, "Epochs", 30)
     set_number(page, "Training images (0 = all 55,000)", 3000)
     deadline = time.time() + 60
     while time.time() < deadline:
-        page.wait_for_load_state("networkidle")
+        settle(page)
         page.get_by_role("button", name="Start training").first.click()
         for _ in range(20):
             page.wait_for_timeout(250)
@@ -70,7 +72,10 @@ def press_stop(page, runs_folder, timeout: float = 60) -> None:
                 stop_button(page).click(timeout=5000)
             except playwright_api.Error:
                 pass  # redrawn under the pointer: try again
-        page.wait_for_timeout(1500)
+        for _ in range(6):  # the run stops within a batch of the click
+            page.wait_for_timeout(250)
+            if not any(run.status == "running" for run in runs.list_runs(runs_folder)):
+                return
     raise AssertionError("pressing Stop did not stop the run")
 
 
@@ -103,7 +108,7 @@ def test_start_watch_charts_update_then_stop(app, runs_folder):
     metrics = run.epochs()
     # stopped between batches, long before its 30 epochs (mid-epoch unless it landed on an epoch's last batch)
     assert metrics and len(metrics) < 30 and "user" in run.reason and run.has_weights
-    page.wait_for_timeout(1500)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "train_stopped.png"), full_page=True)
 
 
@@ -168,7 +173,7 @@ def test_open_an_older_run_promote_with_confirmation_then_unpromote(app, runs_fo
     page.get_by_role("heading", name="Run an-older-run").wait_for(timeout=30000)
     dialog = page.get_by_role("dialog")
     for _ in range(5):  # a click that lands while the page is still rerunning can be lost
-        page.wait_for_load_state("networkidle")
+        settle(page)
         if not dialog.is_visible():
             page.get_by_role("button", name="Promote…").click()
         try:  # wait for the dialog's content: a rerun landing just after the click can close it
