@@ -1,5 +1,6 @@
 # make run  : create .venv, install requirements.txt, start the app
 # make test : create .venv, install test dependencies (and Debian's chromium and postgresql), ruff, every test
+#             (TEST_WORKERS=1 runs the first part in one process)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -41,9 +42,13 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 run: $(VENV)/.installed
 	$(PY) -m streamlit run streamlit_app.py
 
+# The tests that need no browser run in TEST_WORKERS processes (pytest-xdist; one torch thread
+# each, tests/conftest.py); then the browser tests alone: a busy machine loses drawn strokes.
+TEST_WORKERS ?= 2
 test: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q --durations=15
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not browser" --durations=10
+	$(PY) -m pytest -q -p no:xdist -m browser --durations=5
 
 bench: $(VENV)/.installed
 	$(PY) -m mnist_core bench

@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,10 @@ atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 os.environ["MNIST_RUNS"] = os.path.join(_SCRATCH, "runs")
 os.environ["MNIST_CACHE"] = os.path.join(_SCRATCH, "cache")
 os.environ.pop("MNIST_SWEEP_STORAGE", None)
+# Runs started through the app train at the tests' own priority: at the default (nice 10, with their
+# session's autogroup) a run yields its core to every other test process, and a test that waits for
+# it waits for the others. tests/test_priority.py sets its own value and checks the lowering.
+os.environ["MNIST_RUN_NICE"] = "0"
 
 # Under pytest-xdist (make test runs the tests that need no browser in two worker processes) each
 # worker, and every process it starts, uses one torch thread: two workers with two threads each on
@@ -148,6 +153,33 @@ def no_orphan_workers(tmp_path_factory):
                 os.kill(int(proc.name), signal.SIGTERM)
             except OSError:
                 pass
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_training():
+    """After each test, nothing this process started still trains or waits in the queue: a test that
+    fails between starting a run and stopping it would otherwise leave the run holding this process's
+    one place for training, and every later test that trains here (a study, the queue) would wait
+    for it for good."""
+    yield
+    launch, run_queue = sys.modules.get("mnist_core.lab.launch"), sys.modules.get("mnist_core.lab.run_queue")
+    if run_queue is not None:
+        run_queue.cancel_queued()
+    if launch is None:
+        return
+    active = launch.training_here()
+    if active is not None:
+        if active.stop is not None:
+            active.stop.set()
+        if active.process is not None:
+            active.process.terminate()  # the worker stops between batches on SIGTERM
+        deadline = time.monotonic() + 30
+        while launch.training_here() is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    occupant = launch._OCCUPANT
+    if occupant is not None and occupant[1].poll() is None:
+        occupant[1].terminate()
+        occupant[1].wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

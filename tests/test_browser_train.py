@@ -172,15 +172,16 @@ def test_open_an_older_run_promote_with_confirmation_then_unpromote(app, runs_fo
     click_table_row(page, runs_folder, "an-older-run")
     page.get_by_role("heading", name="Run an-older-run").wait_for(timeout=30000)
     dialog = page.get_by_role("dialog")
-    for _ in range(5):  # a click that lands while the page is still rerunning can be lost
+    for _ in range(8):  # a click that lands while the page is still rerunning can be lost
         settle(page)
         if not dialog.is_visible():
             page.get_by_role("button", name="Promote…").click()
-        try:  # wait for the dialog's content: a rerun landing just after the click can close it
+        try:  # the dialog opens at once, but a rerun landing just after the click can close it
+            dialog.wait_for(timeout=3000)
             dialog.get_by_text("This run (writeup001_iter2)").wait_for(timeout=20000)
             break
         except playwright_api.TimeoutError:
-            continue
+            continue  # closed (or never opened): click again
     dialog.get_by_text("This run (writeup001_iter2)").wait_for(timeout=5000)
     dialog.get_by_text("Shipped writeup001_iter2").wait_for(timeout=10000)
     ARTIFACTS.mkdir(exist_ok=True)
