@@ -218,10 +218,11 @@ class SharedApp:
 @pytest.fixture(scope="session")
 def shared_app(tmp_path_factory, chromium):
     """One Streamlit server for the browser modules that need no special environment (draw, lab,
-    sessions): a runs folder and a cache of its own. Modules that need another environment (demo
+    sessions): a runs folder of its own and the session's cache (so the Draw page's ONNX exports
+    are built once for every server of the session). Modules that need another environment (demo
     mode, scratch checkpoints, a server no one has visited) start their own."""
     from browser import streamlit_server
 
-    runs, cache = tmp_path_factory.mktemp("shared-runs"), tmp_path_factory.mktemp("shared-cache")
-    with streamlit_server({"MNIST_RUNS": str(runs), "MNIST_CACHE": str(cache)}) as url:
+    runs = tmp_path_factory.mktemp("shared-runs")
+    with streamlit_server({"MNIST_RUNS": str(runs)}) as url:
         yield SharedApp(url, chromium, runs)
