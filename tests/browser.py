@@ -178,7 +178,7 @@ class CountingBrowser:
         return getattr(self._browser, name)
 
 
-def settle(page, grace_ms: int = 1000, timeout_ms: int = 60000) -> None:
+def settle(page, grace_ms: int = 600, timeout_ms: int = 60000) -> None:
     """Wait until the rerun that the last action asked for has finished: a script run finished since
     the previous settle and none is running, or, where no run finished within `grace_ms` (an action
     that asks for none), none is running. A page drawn from a rerun still in flight shows old and

@@ -1,5 +1,5 @@
 """The lab like a user: build a 3-layer network from blocks, see its parameter count, train it one
-epoch on 2,000 images and find it on Compare; queue two runs and see them finish in order."""
+epoch on 500 images and find it on Compare; queue two runs and see them finish in order."""
 import time
 
 import pytest
@@ -63,7 +63,7 @@ def test_build_a_three_layer_network_train_it_and_find_it_on_compare(app, runs_f
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "builder.png"), full_page=True)
     set_number(page, "Epochs", 1)
-    set_number(page, "Training images (0 = all 55,000)", 2000)
+    set_number(page, "Training images (0 = all 55,000)", 500)
     page.get_by_role("button", name="Start training").first.click()
     page.get_by_text("Status: finished").wait_for(timeout=180000)
     (run,) = wait_for_runs(runs_folder, 1)
@@ -95,7 +95,7 @@ def test_queue_two_runs_and_see_them_finish_in_order(app, runs_folder):
     open_train(page, url)
     choose(page, "Architecture", SMALL_MODEL)
     set_number(page, "Epochs", 1)
-    set_number(page, "Training images (0 = all 55,000)", 2000)
+    set_number(page, "Training images (0 = all 55,000)", 500)
     queue = page.get_by_test_id("stExpander").filter(has_text="Queue and reproduce")
     for count, seed in enumerate((11, 12), 1):
         page.get_by_text("Recipe details").click()

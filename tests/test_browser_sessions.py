@@ -79,7 +79,7 @@ def test_demo_mode_banner_no_delete_or_promote_and_a_capped_run_finishes(browser
         page.get_by_role("button", name="Start training").first.wait_for(timeout=60000)
         choose(page, "Architecture", SMALL_MODEL)
         set_number(page, "Epochs", 1)
-        set_number(page, "Training images (0 = all 55,000)", 2000)
+        set_number(page, "Training images (0 = all 55,000)", 500)
         deadline = time.time() + 60
         while not runs.list_runs(tmp_path) and time.time() < deadline:
             page.get_by_role("button", name="Start training").first.click()
